@@ -1,0 +1,59 @@
+"""Topic administration with confluent-kafka's AdminClient: create and describe the topics restock uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from streams.errors import BrokerError
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    name: str
+    partitions: int
+    exists: bool
+
+
+def admin_client(bootstrap_servers: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap_servers, "socket.timeout.ms": 10_000})
+
+
+def create_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0) -> list[str]:
+    """Create every topic in ``settings`` that does not exist yet; return the names created.
+
+    Input, output and dead-letter topics share one partition count so that keys are co-partitioned with
+    the state (Faust creates the table changelogs itself with the same count).
+    """
+    client = admin_client(bootstrap_servers)
+    new = [
+        NewTopic(name, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+        for name in settings.all_topics
+    ]
+    created: list[str] = []
+    for name, future in client.create_topics(new, operation_timeout=timeout_s).items():
+        try:
+            future.result(timeout=timeout_s)
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise BrokerError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+    return created
+
+
+def describe_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 10.0) -> list[TopicInfo]:
+    """Partition counts of restock's topics as the broker reports them."""
+    try:
+        metadata = admin_client(bootstrap_servers).list_topics(timeout=timeout_s)
+    except KafkaException as exc:
+        raise BrokerError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0].str()}") from exc
+    out = []
+    for name in settings.all_topics:
+        topic = metadata.topics.get(name)
+        exists = topic is not None and topic.error is None
+        out.append(TopicInfo(name, len(topic.partitions) if exists and topic else 0, exists))
+    return out

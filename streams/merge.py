@@ -1,0 +1,68 @@
+"""Deterministic merge of one partition's three input topics into a single event-time ordered sequence.
+
+State for a key depends on the order in which its orders, inventory and clicks are applied, and Kafka gives
+no order across topics. The merge takes, among the heads of the three per-topic queues, the event with the
+smallest (event time, topic rank), and only while every queue has a head, so the merged sequence is a
+function of the topics' contents, not of how fetches or batches happened to interleave. A queue that stays
+empty for ``idle_s`` of wall-clock time (a quiet topic, or the end of a replay) stops holding the others
+back, as Kafka Streams' ``max.task.idle.ms`` does; that is the one place wall-clock time can change the
+order, and only for events that arrive more than ``idle_s`` after their peers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from streams.processor import InputEvent
+from streams.state_codec import Topic
+
+
+class PartitionMerger:
+    def __init__(self, idle_s: float, max_buffered: int = 50_000, clock: Callable[[], float] = time.monotonic):
+        self.idle_s = idle_s
+        self.max_buffered = max_buffered
+        self.clock = clock
+        started = clock()
+        self.queues: tuple[deque[InputEvent], ...] = tuple(deque() for _ in Topic)
+        self.last_arrival = [started] * len(Topic)
+        self.last_offset = [-1] * len(Topic)
+
+    def first_delivery(self, topic: Topic, offset: int) -> bool:
+        """True the first time an offset of ``topic`` is seen; a consumer may deliver a message again."""
+        if offset <= self.last_offset[topic]:
+            return False
+        self.last_offset[topic] = offset
+        return True
+
+    def add(self, item: InputEvent) -> None:
+        self.queues[item.topic].append(item)
+        self.last_arrival[item.topic] = self.clock()
+
+    @property
+    def buffered(self) -> int:
+        return sum(len(q) for q in self.queues)
+
+    def drain(self) -> list[InputEvent]:
+        """Pop events in merged order while no non-idle queue is empty."""
+        now = self.clock()
+        queues = self.queues
+        forced = self.buffered > self.max_buffered
+        waiting = [not q and not forced and now - self.last_arrival[i] < self.idle_s for i, q in enumerate(queues)]
+        out: list[InputEvent] = []
+        while True:
+            best: InputEvent | None = None
+            for i, q in enumerate(queues):
+                if not q:
+                    if waiting[i]:
+                        return out
+                    continue
+                head = q[0]
+                if best is None or (head.time_ms, head.topic) < (best.time_ms, best.topic):
+                    best = head
+            if best is None:
+                return out
+            out.append(queues[best.topic].popleft())
+            if not queues[best.topic] and not forced:
+                waiting[best.topic] = now - self.last_arrival[best.topic] < self.idle_s

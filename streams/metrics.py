@@ -1,0 +1,41 @@
+"""Prometheus metrics of a worker. One registry per worker so tests can run several in one process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass
+class WorkerMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.events = Counter(
+            "restock_events",
+            "Input events by topic and outcome: rejected (invalid), processed (applied, late, duplicate), redelivered",
+            ["topic", "outcome"],
+            registry=r,
+        )
+        self.accepted = Counter("restock_accepted_events", "Events applied to state", registry=r)
+        self.dlq = Counter("restock_dlq", "Messages sent to the dead-letter topic, by reason", ["reason"], registry=r)
+        self.commands = Counter("restock_commands", "Reorder commands published", registry=r)
+        self.decision_seconds = Histogram(
+            "restock_decision_pass_seconds", "Duration of one decision pass over a partition", registry=r
+        )
+        self.batch_seconds = Histogram(
+            "restock_batch_seconds", "Processing time of one batch taken from the input stream", registry=r
+        )
+        self.batch_events = Histogram(
+            "restock_batch_events", "Events per batch", registry=r, buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000)
+        )
+        self.state_keys = Gauge("restock_state_keys", "sku|location keys seen by the last decision pass", registry=r)
+        self.lag = Gauge(
+            "restock_event_time_lag_seconds",
+            "Wall clock minus the partition's event-time watermark",
+            ["partition"],
+            registry=r,
+        )
+        self.buffered = Gauge("restock_merge_buffered_events", "Events waiting in the cross-topic merge", registry=r)

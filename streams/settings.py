@@ -1,0 +1,163 @@
+"""One typed settings object for the worker, the CLI and the demo.
+
+Every field reads the environment variable ``RESTOCK_<FIELD>`` (upper case), and an optional TOML file named
+by ``RESTOCK_CONFIG`` (or passed to :func:`load_settings`) supplies values below the environment in
+precedence. Nothing reads the environment on import: call :func:`load_settings` at the edge.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DAY_SECONDS = 86_400
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Defaults are safe for a single local worker on the embedded broker."""
+
+    model_config = SettingsConfigDict(env_prefix="RESTOCK_", frozen=True, extra="forbid")
+
+    # --- broker and topics -------------------------------------------------------------------------
+    bootstrap_servers: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...). Unset: `restock demo` starts the embedded broker.",
+    )
+    app_id: str = Field(default="restock", description="Faust app id: consumer group and changelog prefix.")
+    topic_orders: str = "restock.orders"
+    topic_inventory: str = "restock.inventory"
+    topic_clicks: str = "restock.clicks"
+    topic_reorders: str = "restock.reorders"
+    topic_dlq: str = "restock.dlq"
+    partitions: int = Field(default=4, ge=1, description="Partitions of every input, state and output topic.")
+    replication_factor: int = Field(default=1, ge=1)
+    session_timeout_s: float = Field(default=6.0, gt=0, description="Consumer group session timeout.")
+    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    producer_max_batch_size: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "aiokafka max batch bytes for the worker's producer. 1 is the recovery-safe value on the embedded"
+            " (Tansu) broker, whose high watermark is wrong for multi-record batches; use 16384+ on Apache Kafka."
+        ),
+    )
+
+    # --- time and state ----------------------------------------------------------------------------
+    bucket_seconds: int = Field(default=DAY_SECONDS, ge=3600, description="Width of one demand bucket.")
+    grace_seconds: int = Field(
+        default=3600, ge=0, description="How far behind the partition's event-time watermark an event may be."
+    )
+    history_days: int = Field(default=120, ge=14, le=3660, description="Closed buckets kept per series.")
+    decision_time: time = Field(default=time(6, 0), description="UTC time of day of the daily decision.")
+    idle_close_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wall-clock idleness after which a partition's event time is advanced by the idle time.",
+    )
+    merge_idle_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Wall-clock wait for a quiet input topic before the merge goes on without it (see streams.merge).",
+    )
+    dedup_horizon_seconds: int = Field(
+        default=3600, ge=0, description="Event-time window in which a repeated event_id is a duplicate."
+    )
+    state_dir: Path = Field(default=Path("var/state"), description="RocksDB tables live under this folder.")
+
+    # --- validation limits -------------------------------------------------------------------------
+    max_message_bytes: int = Field(default=64 * 1024, ge=256)
+    max_quantity: int = Field(default=10_000, ge=1, description="Larger quantities go to the DLQ as absurd.")
+    max_future_seconds: int = Field(
+        default=DAY_SECONDS, ge=0, description="Events further ahead of wall-clock time go to the DLQ."
+    )
+    click_default_location: str = Field(
+        default="web", min_length=1, description="Location of click events that carry none (used in the key)."
+    )
+
+    # --- processing --------------------------------------------------------------------------------
+    batch_max_events: int = Field(default=5000, ge=1, description="Events taken per batch by each agent.")
+    batch_within_s: float = Field(default=0.5, gt=0, description="Longest wait to fill a batch.")
+
+    # --- policy defaults (an InventoryEvent's item master overrides them per sku|location) -------------
+    service_level: float = Field(default=0.95, gt=0.5, lt=1.0, description="Target cycle service level.")
+    review_days: int = Field(default=1, ge=1, description="Review period R of the order-up-to policy.")
+    default_lead_time_days: float = Field(default=7.0, gt=0)
+    default_lead_time_std_days: float = Field(default=0.0, ge=0)
+    forecast_window_days: int = Field(default=28, ge=7, description="Trailing window of the baseline forecaster.")
+    min_history_days: int = Field(default=14, ge=1, description="Days of history before a series is forecast.")
+    pending_timeout_days: int = Field(
+        default=14,
+        ge=0,
+        description="Days past its need-by date after which an unacknowledged command no longer counts as on order.",
+    )
+    policy_version: str = Field(default="out-v1", min_length=1)
+
+    # --- observability -----------------------------------------------------------------------------
+    web_bind: str = Field(default="127.0.0.1", description="Bind address of the metrics / Faust web server.")
+    web_port: int = Field(default=6066, ge=0, le=65535, description="0 disables the metrics endpoint.")
+    log_level: str = "info"
+
+    @field_validator("web_bind")
+    @classmethod
+    def _loopback_unless_explicit(cls, value: str) -> str:
+        if not value:
+            raise ValueError("web_bind must be an address, e.g. 127.0.0.1")
+        return value
+
+    @model_validator(mode="after")
+    def _buckets_divide_days(self) -> Settings:
+        if DAY_SECONDS % self.bucket_seconds:
+            raise ValueError(f"bucket_seconds={self.bucket_seconds} must divide a day ({DAY_SECONDS} s) evenly")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def input_topics(self) -> tuple[str, str, str]:
+        return (self.topic_orders, self.topic_inventory, self.topic_clicks)
+
+    @property
+    def all_topics(self) -> tuple[str, ...]:
+        return (*self.input_topics, self.topic_reorders, self.topic_dlq)
+
+    @property
+    def decision_offset_seconds(self) -> int:
+        """Seconds after midnight UTC at which the daily decision boundary falls."""
+        t = self.decision_time
+        return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from (highest first) ``overrides``, ``RESTOCK_*`` env vars and a TOML file.
+
+    The file is ``config_file`` or else the one named by ``RESTOCK_CONFIG``; neither is required.
+    """
+    named = config_file or (Path(os.environ["RESTOCK_CONFIG"]) if os.environ.get("RESTOCK_CONFIG") else None)
+    if named is None:
+        return Settings(**overrides)
+    if not named.is_file():
+        raise FileNotFoundError(f"settings file {named} does not exist; pass an existing TOML file")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": named})
+
+    return FileSettings(**overrides)

@@ -1,0 +1,113 @@
+"""Integration harness: the embedded broker, per-test topics and app ids, and a worker in a subprocess."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.admin import create_topics
+from streams.embedded_broker import free_loopback_port
+from streams.publish import publish
+from streams.sample_events import OutboundMessage
+from streams.settings import Settings
+from streams.topic_reader import read_topic
+from streams.worker_process import WorkerProcess
+
+
+@dataclass
+class Deployment:
+    """One set of topics on the shared broker, plus helpers to run workers against it."""
+
+    bootstrap: str
+    prefix: str
+    root: Path
+
+    def topics(self, app_id: str = "") -> dict[str, str]:
+        """Shared input topics; output topics of their own for each app id, so runs can be compared."""
+        return {
+            "RESTOCK_TOPIC_ORDERS": f"{self.prefix}.orders",
+            "RESTOCK_TOPIC_INVENTORY": f"{self.prefix}.inventory",
+            "RESTOCK_TOPIC_CLICKS": f"{self.prefix}.clicks",
+            "RESTOCK_TOPIC_REORDERS": f"{self.prefix}.{app_id}.reorders",
+            "RESTOCK_TOPIC_DLQ": f"{self.prefix}.{app_id}.dlq",
+        }
+
+    def settings(self, app_id: str = "") -> Settings:
+        return Settings(
+            bootstrap_servers=self.bootstrap,
+            **{k.removeprefix("RESTOCK_").lower(): v for k, v in self.topics(app_id).items()},  # type: ignore[arg-type]
+        )
+
+    def create(self, app_id: str = "") -> Deployment:
+        create_topics(self.settings(app_id), self.bootstrap)
+        return self
+
+    def publish(self, messages: Iterable[OutboundMessage]) -> int:
+        return publish(messages, self.settings(), self.bootstrap).sent
+
+    def worker(self, app_id: str, **settings: object) -> WorkerProcess:
+        self.create(app_id)
+        env = {
+            "RESTOCK_BOOTSTRAP_SERVERS": self.bootstrap,
+            "RESTOCK_APP_ID": app_id,
+            "RESTOCK_STATE_DIR": str(self.root / app_id / "state"),
+            "RESTOCK_WEB_PORT": str(free_loopback_port()),
+            "RESTOCK_SESSION_TIMEOUT_S": "3",
+            "RESTOCK_MERGE_IDLE_S": "4.0",
+            "RESTOCK_LOG_LEVEL": "info",
+            **self.topics(app_id),
+            **{f"RESTOCK_{k.upper()}": str(v) for k, v in settings.items()},
+        }
+        return WorkerProcess(env, self.root / app_id / "worker.log").start()
+
+    def read(self, topic: str) -> list[tuple[bytes | None, bytes]]:
+        return read_topic(self.bootstrap, topic, quiet_s=1.5)
+
+    def reorders(self, app_id: str) -> list[bytes]:
+        return [value for _, value in self.read(self.topics(app_id)["RESTOCK_TOPIC_REORDERS"])]
+
+    def dead_letters(self, app_id: str) -> list[bytes]:
+        return [value for _, value in self.read(self.topics(app_id)["RESTOCK_TOPIC_DLQ"])]
+
+    def table_state(self, app_id: str) -> dict[bytes, bytes]:
+        """The state table as its changelog holds it: the last value written for each key."""
+        state: dict[bytes, bytes] = {}
+        for key, value in self.read(f"{app_id}-state-changelog"):
+            assert key is not None
+            state[key] = value
+        return state
+
+
+def new_deployment(bootstrap: str, root: Path) -> Deployment:
+    return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", root).create()
+
+
+def wait_until_settled(worker: WorkerProcess, minimum: int, timeout_s: float = 120.0, quiet_s: float = 5.0) -> float:
+    """Wait until the worker consumed at least ``minimum`` events, its merge is empty and nothing moved lately."""
+    deadline = time.monotonic() + timeout_s
+    last_change = time.monotonic()
+    last = -1.0
+    while time.monotonic() < deadline:
+        assert worker.alive(), f"worker died; see {worker.log_path}"
+        metrics = worker.metrics()
+        consumed = sum(v for k, v in metrics.items() if k.startswith("restock_events_total{"))
+        buffered = metrics.get("restock_merge_buffered_events{}", 1.0)
+        if consumed != last:
+            last, last_change = consumed, time.monotonic()
+        if consumed >= minimum and buffered == 0 and time.monotonic() - last_change >= quiet_s:
+            return consumed
+        time.sleep(0.25)
+    raise AssertionError(f"worker did not settle within {timeout_s} s (consumed {last}); see {worker.log_path}")
+
+
+def wait_for_consumed(worker: WorkerProcess, count: int, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert worker.alive(), f"worker died; see {worker.log_path}"
+        if worker.consumed() >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker did not consume {count} events within {timeout_s} s; see {worker.log_path}")

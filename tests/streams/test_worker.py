@@ -1,0 +1,208 @@
+"""End-to-end: the embedded broker, a worker in a subprocess, confluent-kafka producers and readers."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from schemas import DlqReason, decode_command, decode_dead_letter
+from streams.embedded_broker import EmbeddedBroker
+from streams.sample_events import OutboundMessage, demo_history
+from streams.state_codec import HISTORY_SUFFIX, HOT_HEADER, META_PREFIX, HistoryRecord, HotRecord
+from streams.worker_process import WorkerProcess
+
+from .conftest import DAY_MS, inventory_payload, order_payload
+from .harness import Deployment, new_deployment, wait_for_consumed, wait_until_settled
+
+pytestmark = pytest.mark.integration
+
+DAY0 = 20_000
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory):
+    with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
+        yield running
+
+
+def message(kind: str, payload: dict | bytes, key: str = "A|L1") -> OutboundMessage:
+    value = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    return OutboundMessage(kind, key.encode(), value, DAY0 * DAY_MS)  # type: ignore[arg-type]
+
+
+def one_sku_history() -> list[OutboundMessage]:
+    """30 days of 4 units a day from 100 on hand (lead time 3, case pack 6, MOQ 12): see test_processor."""
+    t0 = DAY0 * DAY_MS
+    out = [
+        message(
+            "inventory",
+            inventory_payload(
+                "inv0", t0, kind="snapshot", on_hand=100, on_order=0, lead_time_days=3.0, case_pack=6, moq=12
+            ),
+        )
+    ]
+    for d in range(30):
+        for j in range(4):
+            out.append(message("orders", order_payload(f"o{d}-{j}", t0 + d * DAY_MS + 3_600_000 * (8 + j))))
+        out.append(
+            message("inventory", inventory_payload(f"s{d}", t0 + d * DAY_MS + 72_000_000, kind="shipment", delta=4))
+        )
+    return out
+
+
+def bad_messages(previous: OutboundMessage) -> dict[DlqReason, OutboundMessage]:
+    """One of each, to follow ``previous`` (the order of day 11 at 11:00, which sets the watermark)."""
+    t = DAY0 * DAY_MS + 11 * DAY_MS + 10 * 3_600_000 + 1_800_000
+    good = order_payload("bad-base", t)
+    return {
+        DlqReason.MALFORMED_JSON: message("orders", b'{"schema_version": 1, "event_id": '),
+        DlqReason.MISSING_FIELD: message("orders", {k: v for k, v in good.items() if k != "sku"}),
+        DlqReason.WRONG_TYPE: message("orders", {**good, "event_id": "b1", "quantity": "3"}),
+        DlqReason.INVALID_VALUE: message("orders", {**good, "event_id": "b2", "currency": "pounds"}),
+        DlqReason.UNKNOWN_SCHEMA_VERSION: message("orders", {**good, "event_id": "b3", "schema_version": 9}),
+        DlqReason.INVALID_QUANTITY: message("orders", {**good, "event_id": "b4", "quantity": 0}),
+        DlqReason.ABSURD_QUANTITY: message("orders", {**good, "event_id": "b5", "quantity": 74_215}),
+        DlqReason.FUTURE_TIMESTAMP: message("orders", {**good, "event_id": "b6", "event_time": 4_102_444_800_000}),
+        DlqReason.OVERSIZED: message("orders", {**good, "event_id": "b7", "channel": "x" * 70_000}),
+        DlqReason.KEY_MISMATCH: message("orders", {**good, "event_id": "b8"}, key="B|L1"),
+        DlqReason.DUPLICATE: previous,
+        DlqReason.LATE: message("orders", order_payload("b9", t - 2 * 3_600_000)),
+    }
+
+
+def test_one_command_below_reorder_point_and_every_bad_message_dead_lettered(broker, tmp_path: Path) -> None:
+    deployment = new_deployment(broker.bootstrap_servers, tmp_path)
+    history = one_sku_history()
+    bad = bad_messages(history[59])
+    # bad messages go in the middle of the history, so the worker must carry on after them
+    messages = history[:60] + list(bad.values()) + history[60:]
+    sent = deployment.publish(messages)
+    worker = deployment.worker("single")
+    try:
+        wait_until_settled(worker, sent)
+        metrics = worker.metrics()
+    finally:
+        assert worker.stop() == 0
+    commands = [decode_command(v) for v in deployment.reorders("single")]
+    assert len(commands) == 1
+    command = commands[0]
+    assert (command.sku, command.location, command.quantity, command.rule) == ("A", "L1", 12, "raised_to_moq")
+    assert (command.decision_window - date(1970, 1, 1)).days == DAY0 + 22
+    letters = [decode_dead_letter(v) for v in deployment.dead_letters("single")]
+    assert Counter(letter.reason for letter in letters) == Counter(bad.keys())
+    for letter in letters:
+        assert letter.original_value() == bad[letter.reason].value
+        assert letter.topic == deployment.topics()["RESTOCK_TOPIC_ORDERS"] and letter.offset >= 0
+        assert letter.detail
+    assert metrics["restock_accepted_events_total{}"] == len(history)
+
+
+@pytest.fixture(scope="module")
+def replay_inputs(broker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Deployment, int]:
+    history = demo_history(11, start_day=date(2026, 3, 2), n_skus=30, n_locations=2, days=45, bad_fraction=0.004)
+    deployment = new_deployment(broker.bootstrap_servers, tmp_path_factory.mktemp("replay"))
+    return deployment, deployment.publish(history.messages)
+
+
+@pytest.fixture(scope="module")
+def reference_run(replay_inputs) -> tuple[list[bytes], dict[bytes, bytes]]:
+    deployment, sent = replay_inputs
+    worker = deployment.worker("reference", batch_max_events=5000)
+    try:
+        wait_until_settled(worker, sent)
+    finally:
+        assert worker.stop() == 0
+    return deployment.reorders("reference"), deployment.table_state("reference")
+
+
+def by_id(payloads: list[bytes]) -> dict[str, bytes]:
+    """Commands by id; an id published twice (at-least-once) must carry identical bytes."""
+    out: dict[str, bytes] = {}
+    for payload in payloads:
+        command_id = decode_command(payload).command_id
+        assert out.setdefault(command_id, payload) == payload, f"two different commands for {command_id}"
+    return out
+
+
+def test_replay_into_fresh_app_id_with_small_batches_is_byte_identical(replay_inputs, reference_run) -> None:
+    deployment, sent = replay_inputs
+    reference_commands, _ = reference_run
+    assert len(reference_commands) > 10
+    worker = deployment.worker("small-batches", batch_max_events=37)
+    try:
+        wait_until_settled(worker, sent)
+    finally:
+        assert worker.stop() == 0
+    commands, expected = by_id(deployment.reorders("small-batches")), by_id(reference_commands)
+    assert commands.keys() == expected.keys()
+    differing = [(commands[k], expected[k]) for k in commands if commands[k] != expected[k]]
+    assert not differing, differing[:2]
+    state, reference_state = deployment.table_state("small-batches"), reference_run[1]
+    keys = sorted(k for k in state.keys() | reference_state.keys() if state.get(k) != reference_state.get(k))
+    assert not keys, describe_difference(keys, state, reference_state)
+
+
+def test_kill_9_and_restart_recovers_tables_exactly(replay_inputs, reference_run) -> None:
+    deployment, sent = replay_inputs
+    reference_commands, reference_state = reference_run
+    app_id = "crashy"
+    worker = deployment.worker(app_id, batch_max_events=200)
+    wait_for_consumed(worker, sent // 2)
+    worker.kill9()
+    restarted = deployment.worker(app_id, batch_max_events=200)
+    try:
+        state = converged_state(deployment, app_id, restarted, reference_state)
+        assert "ConsistencyError" not in restarted.log_path.read_text()
+    finally:
+        assert restarted.stop() == 0
+    differing = sorted(
+        key for key in state.keys() | reference_state.keys() if state.get(key) != reference_state.get(key)
+    )
+    assert not differing, describe_difference(differing, state, reference_state)
+    # a decision re-run after the crash republishes the very same bytes under the same id, nothing else
+    assert by_id(deployment.reorders(app_id)) == by_id(reference_commands)
+
+
+def converged_state(
+    deployment: Deployment, app_id: str, worker: WorkerProcess, reference: dict[bytes, bytes], timeout_s: float = 150
+) -> dict[bytes, bytes]:
+    """The changelog state once it equals ``reference`` (or whatever it is when ``timeout_s`` runs out)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert worker.alive(), f"restarted worker died; see {worker.log_path}"
+        state = deployment.table_state(app_id)
+        if state == reference or time.monotonic() > deadline:
+            return state
+        time.sleep(2)
+
+
+def describe_difference(keys: list[bytes], state: dict[bytes, bytes], reference: dict[bytes, bytes]) -> str:
+    lines = [f"{len(keys)} of {len(state)} table keys differ after recovery"]
+    for key in keys[:4]:
+        if key not in state or key not in reference:
+            lines.append(f"{key!r}: only in {'the recovered state' if key in state else 'the reference'}")
+            continue
+        if key.startswith(META_PREFIX):
+            lines.append(f"{key!r}: {state[key]!r} vs {reference[key]!r}")
+            continue
+        if key.endswith(HISTORY_SUFFIX):
+            got_h, want_h = HistoryRecord.decode(state[key], 120), HistoryRecord.decode(reference[key], 120)
+            rows = np.flatnonzero(~np.all((got_h.values == want_h.values) | np.isnan(want_h.values), axis=1))
+            lines.append(
+                f"{key!r}: through {got_h.through_bucket} vs {want_h.through_bucket}; rows {rows.tolist()}: "
+                f"{got_h.values[rows].tolist()} vs {want_h.values[rows].tolist()}"
+            )
+            continue
+        got, want = HotRecord.decode(state[key]), HotRecord.decode(reference[key])
+        fields = [n for n in HOT_HEADER.names if not np.array_equal(got.header[n], want.header[n])]
+        lines.append(
+            f"{key!r}: header {[(n, got.header[n], want.header[n]) for n in fields]}, "
+            f"open {got.open_buckets} vs {want.open_buckets}, dedup {len(got.dedup_hashes)} vs {len(want.dedup_hashes)}"
+        )
+    return "\n".join(lines)
