@@ -11,28 +11,28 @@ Chains", 4th ed., ch. 6: var = E[L] sigma_d^2 + d^2 sigma_L^2, applied to the pr
     order-up-to  S = s + d * R               (one review period of cycle stock)
 
 and when position < s the need is S - position (see :mod:`policies.constraints` for MOQ, case pack and caps).
+
+The safety factor z follows ``params.service_measure``: z = Phi^-1(alpha) for a cycle service level, or the
+fill-rate z of :func:`policies.z_for_fill_rate` with the demand per review cycle d * R as Q, i.e.
+sigma_P G(z) = (1 - beta) d R (backorders) or (1 - beta) / beta * d R (lost sales, ``params.lost_sales``):
+the periodic-review form of the P2 criterion (Silver, Pyke & Peterson, 4th ed., ch. 6, (R, S) systems).
 With R = 1 and sigma_L = 0, s is the newsvendor base-stock level mu(L+1) + z sigma sqrt(L+1) of Snyder & Shen,
 eq. (4.30) (the tests check it against stockpyl's ``newsvendor_normal``).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import numpy.typing as npt
 
 from forecasting.period import PeriodDemand
-from policies._arrays import check_condition, vector
-from policies.constraints import constrain_quantity
+from policies._decide import checked_inputs, finish
 from policies.decision import OrderDecision
-from policies.errors import PolicyError
+from policies.kinds import PolicyKind
 from policies.params import ItemParams
 from policies.rules import Rule
-from policies.service import z_for_service_level
+from policies.service import protection_std, safety_factor
 
 __all__ = ["order_up_to"]
-
-# S - position is rounded up to whole units; this slack keeps 76.000000001 (float noise) at 76.
-_UNIT_SLACK = 1e-9
 
 
 def order_up_to(
@@ -55,45 +55,29 @@ def order_up_to(
         shelf_stock: ``[n]`` on hand + on order + pending (:func:`policies.shelf_stock`), for the shelf cap.
 
     Returns:
-        An :class:`OrderDecision`; use :func:`policies.explain` for a sentence per series.
+        An :class:`OrderDecision` (policy PERIODIC_ORDER_UP_TO); use :func:`policies.explain` for a sentence.
     """
-    n = params.n
-    pos = vector("position", position, n)
-    check_condition("position", np.isfinite(pos), "must be finite")
-    demand = vector("daily_mean", daily_mean, n)
-    check_condition("daily_mean", np.isfinite(demand) & (demand >= 0), "must be finite and >= 0")
-    stock = vector("shelf_stock", shelf_stock, n)
-    check_condition("shelf_stock", np.isfinite(stock), "must be finite")
-    if not isinstance(protection, PeriodDemand):
-        raise PolicyError(f"protection: expected a PeriodDemand, got {type(protection).__name__}")
-    if protection.n != n:
-        raise PolicyError(f"protection: expected {n} series, got {protection.n}")
-
-    z = z_for_service_level(params.service_level)
-    sigma_p = np.sqrt(protection.std**2 + (demand * params.lead_time_std_days) ** 2)
+    inputs = checked_inputs(position, protection, daily_mean, params, shelf_stock)
+    demand = inputs.daily_mean
+    sigma_p = protection_std(protection.std, demand, params.lead_time_std_days)
+    cycle = demand * params.review_days
+    z = safety_factor(params, cycle, sigma_p)
     safety = z * sigma_p
     reorder_point = protection.mean + safety
-    level = reorder_point + demand * params.review_days
-    shelf_room = params.shelf_capacity - stock
-
-    orders = pos < reorder_point
-    needed = np.where(orders, np.ceil(np.maximum(level - pos, 0.0) - _UNIT_SLACK), 0.0).astype(np.int64)
-    # S >= s > position, so needed >= 1 on ordering rows; the max() guards float noise all the same.
-    needed = np.where(orders, np.maximum(needed, 1), 0)
-    quantity, rule = constrain_quantity(needed, params, shelf_room)
-    quantity = np.where(orders, quantity, 0)
-    rule = np.where(orders, rule, np.int8(Rule.NO_ORDER_ABOVE_REORDER_POINT)).astype(np.int8)
-
-    return OrderDecision(
-        quantity=quantity,
-        rule=rule,
+    level = reorder_point + cycle
+    orders = inputs.position < reorder_point
+    return finish(
+        inputs,
+        params,
+        orders=orders,
+        need=level - inputs.position,
+        base_rule=Rule.ORDER_UP_TO,
+        policy=PolicyKind.PERIODIC_ORDER_UP_TO,
         reorder_point=reorder_point,
-        order_up_to=level,
-        safety_stock=safety,
-        protection_mean=protection.mean,
-        protection_std=sigma_p,
-        position=pos,
+        level=level,
+        safety=safety,
+        demand_mean=protection.mean,
+        demand_std=sigma_p,
         z=z,
-        needed=needed,
-        shelf_room=shelf_room,
+        target=params.service_level,
     )

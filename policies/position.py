@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policies._arrays import check_condition, vector
+from policies.params import flags
 
 __all__ = ["inventory_position", "shelf_stock"]
 
@@ -29,15 +30,26 @@ def _counts(
 
 
 def inventory_position(
-    on_hand: npt.ArrayLike, on_order: npt.ArrayLike, backorders: npt.ArrayLike, pending: npt.ArrayLike
+    on_hand: npt.ArrayLike,
+    on_order: npt.ArrayLike,
+    backorders: npt.ArrayLike,
+    pending: npt.ArrayLike,
+    *,
+    lost_sales: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.float64]:
     """``[n]`` inventory position = on_hand + on_order - backorders + pending (all ``[n]``, finite, >= 0).
 
     ``pending`` is restock's own issued orders that upstream has not yet acknowledged (not yet in on_order).
+    ``lost_sales`` (optional ``[n]`` bool, e.g. ``params.lost_sales``): where True, demand that found the
+    shelf empty is lost, nobody waits for it, so the backorders term is zero whatever ``backorders`` says
+    (Silver, Pyke & Peterson, 4th ed., section 6.3: under lost sales the position is on hand + on order).
     """
     hand, order, pend = _counts(on_hand, on_order, pending)
-    back = vector("backorders", backorders, hand.shape[0])
+    n = hand.shape[0]
+    back = vector("backorders", backorders, n)
     check_condition("backorders", np.isfinite(back) & (back >= 0), "must be finite and >= 0")
+    if lost_sales is not None:
+        back = np.where(flags("lost_sales", lost_sales, n), 0.0, back)
     position: npt.NDArray[np.float64] = hand + order - back + pend
     return position
 

@@ -42,6 +42,17 @@ def create_topics(settings: Settings, bootstrap_servers: str, timeout_s: float =
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise BrokerError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+    mismatched = [
+        f"{info.name} has {info.partitions}"
+        for info in describe_topics(settings, bootstrap_servers, timeout_s)
+        if info.exists and info.partitions != settings.partitions
+    ]
+    if mismatched:
+        raise BrokerError(
+            f"existing topics do not have RESTOCK_PARTITIONS={settings.partitions} partitions "
+            f"({'; '.join(mismatched)}); keys would not be co-partitioned with the state: "
+            "recreate them or set the matching count"
+        )
     return created
 
 

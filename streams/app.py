@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from schemas import decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection, ValidationLimits
@@ -69,6 +70,9 @@ class Worker:
         self.partitions: dict[int, PartitionRuntime] = {}
         self.stream: Any = None
         self.lock = asyncio.Lock()
+        self.caught_up = False
+        self.last_batch_at = time.monotonic()
+        self.paused: set[TP] = set()
 
     # ---------------------------------------------------------------------------------------------
     def runtime_for(self, partition: int) -> PartitionRuntime:
@@ -99,12 +103,16 @@ class Worker:
         if self.stream is None:
             return
         async with self.lock:
+            if time.monotonic() - self.last_batch_at > 2 * self.settings.batch_within_s:
+                self.caught_up = True  # no batch came although the stream would have returned a partial one
             for partition in sorted(self.partitions):
                 await self._drain(self.stream, partition)
 
     async def _handle_batch(self, stream: Any, events: list[Any]) -> None:
         started = time.perf_counter()
         self.stream = stream
+        self.caught_up = len(events) < self.settings.batch_max_events
+        self.last_batch_at = time.monotonic()
         now_ms = int(time.time() * 1000)
         touched: set[int] = set()
         for event in events:
@@ -117,7 +125,7 @@ class Worker:
                 continue
             decoded = self.decoders[topic](message.value, message.key, now_ms, self.limits)
             if isinstance(decoded, Rejection):
-                await self._dead_letter(event, decoded.reason, decoded.detail, decoded.event_id)
+                self._dead_letter(event, decoded.reason, decoded.detail, decoded.event_id)
                 self.metrics.events.labels(message.topic, "rejected").inc()
                 await stream.ack(event)
                 continue
@@ -135,14 +143,15 @@ class Worker:
         runtime = self.partitions.get(partition)
         if runtime is None or runtime.anchor is None:
             return
-        items = runtime.merger.drain()
+        items = runtime.merger.drain(self.caught_up)
+        self._apply_backpressure(partition, runtime)
         if not items:
             return
         processor = self.processor_for(partition, runtime)
         while items:
             step = processor.apply_until_decision(items)
             for rejected in step.rejected:
-                await self._reject(rejected)
+                self._reject(rejected)
             done, items = items[: step.consumed], items[step.consumed :]
             self._count_outcomes(done, step)
             if step.decision_window is not None:
@@ -153,6 +162,25 @@ class Worker:
         self.metrics.buffered.set(sum(r.merger.buffered for r in self.partitions.values()))
         if processor.watermark_ms is not None:
             self.metrics.lag.labels(str(partition)).set(time.time() - processor.watermark_ms / 1000)
+
+    def _apply_backpressure(self, partition: int, runtime: PartitionRuntime) -> None:
+        """Pause this partition's topics that have events waiting while another one is behind; resume later.
+
+        Without this, a topic that the consumer happens to deliver late would let the other two pile up in the
+        merge without bound.
+        """
+        limit = self.settings.merge_max_buffered
+        tps = {TP(name, partition) for name, topic in self.topic_of.items() if runtime.merger.queues[topic]}
+        if runtime.merger.buffered > limit:
+            newly = tps - self.paused
+            if newly:
+                self.app.consumer.pause_partitions(newly)
+                self.paused |= newly
+        elif runtime.merger.buffered < limit // 2:
+            mine = {tp for tp in self.paused if tp.partition == partition}
+            if mine:
+                self.app.consumer.resume_partitions(mine)
+                self.paused -= mine
 
     def _count_outcomes(self, done: list[InputEvent], step: StepResult) -> None:
         """Per-topic accepted counts; rejected ones were counted when dead-lettered."""
@@ -185,14 +213,14 @@ class Worker:
                    "commands": len(decisions.payloads)},
         )  # fmt: skip
 
-    async def _reject(self, rejected: Rejected) -> None:
+    def _reject(self, rejected: Rejected) -> None:
         ref = rejected.item.ref
-        await self._dead_letter(ref, rejected.reason, rejected.detail, rejected.item.event.event_id)
+        self._dead_letter(ref, rejected.reason, rejected.detail, rejected.item.event.event_id)
 
-    async def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:
+    def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:
         message = event.message
         payload = dead_letter_bytes(self.settings.app_id, message, reason, detail, event_id)
-        await self.dlq.send(key=message.key, value=payload)
+        self.dlq.send_soon(key=message.key, value=payload)  # delivered before the offset commit (it flushes)
         self.metrics.dlq.labels(str(reason)).inc()
 
     async def close_idle_partitions(self) -> None:

@@ -133,6 +133,20 @@ def produce(
 
 
 @app.command()
+def tail(
+    topic: Annotated[str, typer.Option(help="Topic to print, e.g. restock.reorders or restock.dlq.")],
+    config: ConfigOption = None,
+    bootstrap_servers: BootstrapOption = None,
+) -> None:
+    """Print every record of a topic as one JSON line each (key, then value), from the beginning."""
+    from streams.topic_reader import read_topic
+
+    settings = _settings(config, bootstrap_servers)
+    for key, value in read_topic(_bootstrap(settings), topic):
+        typer.echo(f"{(key or b'').decode(errors='replace')}\t{value.decode(errors='replace')}")
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the bundled sample history.")] = 7,
     workdir: Annotated[Path, typer.Option(help="Folder for the demo's state and logs.")] = Path("var/demo"),

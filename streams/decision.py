@@ -234,6 +234,7 @@ class DecisionEngine:
             review_days=int(params.review_days[i]),
             case_pack=int(params.case_pack[i]),
             moq=int(params.moq[i]),
+            unit_cost=None if np.isnan(h["unit_cost"]) else float(h["unit_cost"]),
             rule=str(decision.labels()[i]),
             reason=reason[:1000],
             model_version=forecast.model_version,

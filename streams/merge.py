@@ -4,9 +4,11 @@ State for a key depends on the order in which its orders, inventory and clicks a
 no order across topics. The merge takes, among the heads of the three per-topic queues, the event with the
 smallest (event time, topic rank), and only while every queue has a head, so the merged sequence is a
 function of the topics' contents, not of how fetches or batches happened to interleave. A queue that stays
-empty for ``idle_s`` of wall-clock time (a quiet topic, or the end of a replay) stops holding the others
-back, as Kafka Streams' ``max.task.idle.ms`` does; that is the one place wall-clock time can change the
-order, and only for events that arrive more than ``idle_s`` after their peers.
+empty for ``idle_s`` of wall-clock time *while the consumer has nothing more buffered* (a quiet topic, or the
+end of a replay) stops holding the others back, as Kafka Streams' ``max.task.idle.ms`` does. Time spent
+processing a backlog never counts as idleness: the caller says whether its last batch came back full. That is
+the one place wall-clock time can change the order, and only for events that arrive more than ``idle_s``
+after their peers although the consumer had already caught up.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from streams.state_codec import Topic
 
 
 class PartitionMerger:
-    def __init__(self, idle_s: float, max_buffered: int = 50_000, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, idle_s: float, clock: Callable[[], float] = time.monotonic):
         self.idle_s = idle_s
-        self.max_buffered = max_buffered
         self.clock = clock
         started = clock()
         self.queues: tuple[deque[InputEvent], ...] = tuple(deque() for _ in Topic)
@@ -44,12 +45,15 @@ class PartitionMerger:
     def buffered(self) -> int:
         return sum(len(q) for q in self.queues)
 
-    def drain(self) -> list[InputEvent]:
-        """Pop events in merged order while no non-idle queue is empty."""
+    def drain(self, caught_up: bool) -> list[InputEvent]:
+        """Pop events in merged order while no non-idle queue is empty.
+
+        ``caught_up``: the consumer returned less than a full batch, so an empty queue is not merely waiting
+        behind a backlog of other topics.
+        """
         now = self.clock()
         queues = self.queues
-        forced = self.buffered > self.max_buffered
-        waiting = [not q and not forced and now - self.last_arrival[i] < self.idle_s for i, q in enumerate(queues)]
+        waiting = [not q and (not caught_up or now - self.last_arrival[i] < self.idle_s) for i, q in enumerate(queues)]
         out: list[InputEvent] = []
         while True:
             best: InputEvent | None = None
@@ -64,5 +68,5 @@ class PartitionMerger:
             if best is None:
                 return out
             out.append(queues[best.topic].popleft())
-            if not queues[best.topic] and not forced:
-                waiting[best.topic] = now - self.last_arrival[best.topic] < self.idle_s
+            if not queues[best.topic]:
+                waiting[best.topic] = not caught_up or now - self.last_arrival[best.topic] < self.idle_s

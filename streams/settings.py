@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Wall-clock wait for a quiet input topic before the merge goes on without it (see streams.merge).",
     )
+    merge_max_buffered: int = Field(
+        default=20_000, ge=100, description="Events one partition's merge may hold before ahead topics are paused."
+    )
     dedup_horizon_seconds: int = Field(
         default=3600, ge=0, description="Event-time window in which a repeated event_id is a duplicate."
     )

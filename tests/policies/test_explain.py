@@ -44,3 +44,46 @@ def test_rejects_bad_row() -> None:
     decision = decide(params, daily_mean=[5.0], daily_variance=[0.0], position=[0.0])
     with pytest.raises(PolicyError, match=r"^i:"):
         explain(decision, params, 1)
+
+
+def test_sentences_of_the_other_policies() -> None:
+    import numpy as np
+
+    from forecasting import PeriodDemand
+    from policies import ServiceMeasure, newsvendor, s_q_policy
+
+    # (s, Q), deterministic: s = 50, Q = 20, position 10 -> 2 batches.
+    params = ItemParams.uniform(1, lead_time_days=5.0)
+    lead = PeriodDemand(mean=np.array([50.0]), std=np.array([0.0]))
+    decision = s_q_policy([10.0], lead, [10.0], params, [20.0], shelf_stock=[0.0])
+    text = explain(decision, params, 0)
+    assert text.startswith(
+        "order 40 units (order_multiple_of_q): inventory position 10 is below the reorder point 50.0"
+    )
+    assert "2 batches of Q 20.0 lift it to the reorder point or above, needs 40." in text
+
+    # Fill rate: beta 0.95, Q 100, sigma 20 -> shortage allowance 5.00 per cycle.
+    fill = ItemParams.uniform(1, lead_time_days=5.0, service_measure=ServiceMeasure.FILL_RATE)
+    decision = s_q_policy(
+        [500.0], PeriodDemand(mean=np.array([100.0]), std=np.array([20.0])), [0.0], fill, [100.0], shelf_stock=[0.0]
+    )
+    text = explain(decision, fill, 0)
+    assert text.startswith("no order (no_order_above_reorder_point): inventory position 500 is at or above")
+    assert "z 0.34 x sigma 20.0 for a 95.0% fill rate: expected shortage per cycle sigma x G(z) = 5.00" in text
+    assert "= (1 - beta) x the batch Q 100.0" in text
+
+    # Newsvendor at CR 0.7 / 0.88 over 1 day of N(50, 8^2): S* = 56.6.
+    nv_params = ItemParams.uniform(1, lead_time_days=0.0, review_days=1.0)
+    decision = newsvendor(
+        [20.0],
+        PeriodDemand(mean=np.array([50.0]), std=np.array([8.0])),
+        [50.0],
+        [0.7 / 0.88],
+        nv_params,
+        shelf_stock=[0.0],
+    )
+    text = explain(decision, nv_params, 0)
+    assert text == (
+        "order 37 units (order_up_to): inventory position 20 is below the newsvendor level 56.6 (the 79.5%"
+        " quantile of demand over 1 days at the critical ratio 0.795; mean 50.0, sigma 8.0); reaching it needs 37."
+    )

@@ -145,3 +145,35 @@ def test_empty_batch() -> None:
     decision = order_up_to(empty, PeriodDemand(mean=empty, std=empty), empty, params, shelf_stock=empty)
     assert decision.quantity.shape == (0,)
     assert decision.labels().shape == (0,)
+
+
+def test_fill_rate_target_uses_demand_per_review() -> None:
+    # L = 4, R = 5, d = 10, daily variance 400 / 9 -> std_P = 20 over 9 days.
+    # beta = 0.95, Q = d R = 50: G(z) = 0.05 * 50 / 20 = 0.125 -> z = 0.7777 (G(0.77) = 0.1267, G(0.78) = 0.1245;
+    # brentq on stockpyl's loss function: 0.777718623786865).
+    from policies import ServiceMeasure, standard_normal_loss
+
+    params = ItemParams.uniform(
+        2, lead_time_days=4.0, review_days=5.0, service_level=0.95, service_measure=ServiceMeasure.FILL_RATE
+    )
+    params = ItemParams(
+        lead_time_days=params.lead_time_days,
+        lead_time_std_days=params.lead_time_std_days,
+        review_days=params.review_days,
+        case_pack=params.case_pack,
+        moq=params.moq,
+        max_order_qty=params.max_order_qty,
+        shelf_capacity=params.shelf_capacity,
+        service_level=params.service_level,
+        service_measure=params.service_measure,
+        lost_sales=np.array([False, True]),
+    )
+    decision = decide(params, daily_mean=[10.0, 10.0], daily_variance=[400.0 / 9.0] * 2, position=[0.0, 0.0])
+    assert decision.protection_std[0] == pytest.approx(20.0)
+    assert standard_normal_loss(decision.z[:1])[0] == pytest.approx(0.125, rel=1e-12)
+    assert decision.z[0] == pytest.approx(0.777718623786865, abs=1e-10)
+    # lost sales: G(z) = 0.05 / 0.95 * 50 / 20
+    assert standard_normal_loss(decision.z[1:])[0] == pytest.approx(0.05 / 0.95 * 2.5, rel=1e-12)
+    assert decision.reorder_point[0] == pytest.approx(90.0 + 20.0 * decision.z[0])
+    np.testing.assert_allclose(decision.target, [0.95, 0.95])
+    assert decision.service_measure.tolist() == [ServiceMeasure.FILL_RATE] * 2

@@ -56,3 +56,25 @@ def test_rejects_bad_fields_naming_them(field: str, value: list[float]) -> None:
     fields[field] = np.array(value)
     with pytest.raises(PolicyError, match=rf"^{field}:"):
         ItemParams(**fields)
+
+
+def test_new_fields_default_and_validate() -> None:
+    from policies import ServiceMeasure
+
+    params = ItemParams(**good())
+    assert params.lost_sales.tolist() == [False, False]
+    assert params.service_measure.tolist() == [ServiceMeasure.CYCLE_SERVICE_LEVEL] * 2
+    fill = ItemParams(
+        **good() | {"service_level": np.array([0.3, 0.99])},  # a fill rate may be below 0.5
+        service_measure=np.array([ServiceMeasure.FILL_RATE, ServiceMeasure.CYCLE_SERVICE_LEVEL]),
+        lost_sales=np.array([1, 0]),
+    )
+    assert fill.lost_sales.tolist() == [True, False]
+    with pytest.raises(PolicyError, match=r"^service_level:"):
+        ItemParams(**good() | {"service_level": np.array([0.3, 0.99])})
+    with pytest.raises(PolicyError, match=r"^service_measure:"):
+        ItemParams(**good(), service_measure=np.array([0, 7]))
+    with pytest.raises(PolicyError, match=r"^lost_sales:"):
+        ItemParams(**good(), lost_sales=np.array([0, 2]))
+    with pytest.raises(PolicyError, match=r"^lost_sales:"):
+        ItemParams(**good(), lost_sales=np.array([True]))

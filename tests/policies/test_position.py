@@ -35,3 +35,10 @@ def test_shelf_stock_ignores_backorders() -> None:
 def test_rejects_bad_counts(args: tuple[list[float], ...], name: str) -> None:
     with pytest.raises(PolicyError, match=rf"^{name}:"):
         inventory_position(*args)
+
+
+def test_lost_sales_ignores_backorders() -> None:
+    position = inventory_position([10, 0], [5, 5], [3, 4], [0, 0], lost_sales=np.array([True, False]))
+    np.testing.assert_array_equal(position, [15.0, 1.0])
+    with pytest.raises(PolicyError, match=r"^lost_sales:"):
+        inventory_position([10], [5], [3], [0], lost_sales=np.array([True, False]))

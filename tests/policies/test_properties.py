@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting import PeriodDemand
-from policies import ItemParams, OrderDecision, inventory_position, order_up_to, shelf_stock
+from policies import (
+    ItemParams,
+    OrderDecision,
+    inventory_position,
+    newsvendor,
+    order_up_to,
+    s_q_policy,
+    s_s_policy,
+    shelf_stock,
+)
 
 N = 6
 
@@ -85,3 +95,52 @@ def test_more_stock_on_hand_never_orders_more(case: dict[str, np.ndarray]) -> No
     base, _, _ = run(case, case["on_hand"])
     richer, _, _ = run(case, case["on_hand"] + case["more"])
     assert np.all(richer.quantity <= base.quantity)
+
+
+def run_policy(
+    case: dict[str, np.ndarray], on_hand: np.ndarray, kind: str
+) -> tuple[OrderDecision, ItemParams, np.ndarray]:
+    """The same random case through (s, Q), (s, S) or the newsvendor, with a mix of service measures."""
+    params = ItemParams(
+        lead_time_days=case["lead_time_days"],
+        lead_time_std_days=case["lead_time_std_days"],
+        review_days=case["review_days"],
+        case_pack=case["case_pack"],
+        moq=case["moq"],
+        max_order_qty=case["max_order_qty"],
+        shelf_capacity=case["shelf_capacity"],
+        service_level=case["service_level"],
+        lost_sales=case["on_order"] > 100,
+        service_measure=(case["pending"] > 50).astype(np.int8),
+    )
+    days = params.lead_time_days
+    demand = PeriodDemand(mean=case["daily_mean"] * days, std=case["daily_std"] * np.sqrt(days))
+    position = inventory_position(
+        on_hand, case["on_order"], case["backorders"], case["pending"], lost_sales=params.lost_sales
+    )
+    stock = shelf_stock(on_hand, case["on_order"], case["pending"])
+    batch = 1.0 + case["more"] / 3.0
+    if kind == "s_q":
+        decision = s_q_policy(position, demand, case["daily_mean"], params, batch, shelf_stock=stock)
+    elif kind == "s_s":
+        decision = s_s_policy(position, demand, case["daily_mean"], params, batch, shelf_stock=stock)
+    else:
+        decision = newsvendor(position, demand, case["daily_mean"], case["service_level"], params, shelf_stock=stock)
+    return decision, params, stock
+
+
+@pytest.mark.parametrize("kind", ["s_q", "s_s", "newsvendor"])
+@settings(max_examples=100, deadline=None)
+@given(case=items())
+def test_other_policies_respect_constraints_and_monotonicity(kind: str, case: dict[str, np.ndarray]) -> None:
+    decision, params, stock = run_policy(case, case["on_hand"], kind)
+    q = decision.quantity
+    positive = q > 0
+    assert np.all(q >= 0)
+    assert np.all(q[positive] % params.case_pack[positive] == 0)
+    assert np.all(q[positive] >= params.moq[positive])
+    assert np.all(q <= params.max_order_qty)
+    assert np.all(stock[positive] + q[positive] <= params.shelf_capacity[positive])
+    assert np.all(decision.position[positive] < decision.reorder_point[positive])
+    richer, _, _ = run_policy(case, case["on_hand"] + case["more"], kind)
+    assert np.all(richer.quantity <= q)

@@ -1,0 +1,543 @@
+"""Ingest benchmark: the restock worker's throughput against a raw consumer and Faust's no-op ceiling.
+
+One run on the embedded broker (``restock bench ingest``):
+
+1. start the broker on a free loopback port, create the topics (a fresh prefix) and publish
+   :func:`~streams.sample_events.ingest_mix` with :func:`~streams.publish.publish` (timed: produce to flush);
+2. **raw**: a bare confluent-kafka consumer assigned to every input partition from the beginning reads all
+   events with ``consume(num_messages=10000)`` and ``orjson.loads`` of each value, timed from the first batch
+   to the last message;
+3. **Faust no-op**: :mod:`streams.bench_noop` in a subprocess (same Faust settings as the worker, an agent
+   doing ``take_events(2000, within=0.2)`` and counting), timed from its first batch to its last;
+4. **restock worker**: ``restock worker`` in a :class:`~streams.worker_process.WorkerProcess` with a fresh app
+   id. Its ``restock_events_total`` counters are polled; the rate is taken between the first poll that sees
+   processed events and the first poll at which every event has reached the worker (processed, or held in
+   the cross-topic merge). The few events the merge holds at the very end until a topic has been quiet for
+   ``merge_idle_s`` (the default, 5 s) are processed after that wait; that idle tail is reported apart and
+   not counted in ``events_per_s``. Then the peak RSS (``VmHWM``) is read, the worker is stopped and the
+   records of its state changelog are counted.
+
+It prints a table and, as the last line, one JSON object. Everything it starts is stopped by PID in a
+``finally`` (Ctrl-C included); the RocksDB directories of the run are removed, the logs are kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from streams.admin import create_topics
+from streams.embedded_broker import EmbeddedBroker, free_loopback_port
+from streams.errors import BrokerError
+from streams.publish import publish
+from streams.sample_events import ingest_mix
+from streams.settings import Settings
+from streams.worker_process import WorkerProcess
+
+SEED = 7
+RAW_BATCH = 10_000
+NOOP_BATCH = 2000
+NOOP_WITHIN_S = 0.2
+WORKER_BATCH = 5000
+# The worker's default. Shorter is not neutral: with 2 s, 14 % of a 200k-event run was dead-lettered as late,
+# because under load a topic's queue can stay empty for seconds and the merge then goes on without it.
+MERGE_IDLE_S = Settings.model_fields["merge_idle_s"].default
+SESSION_TIMEOUT_S = 3.0
+POLL_S = 0.2
+PROGRESS_EVERY_S = 3.0
+
+
+# -------------------------------------------------------------------------------------------------------------
+# Small helpers
+# -------------------------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Prints ``[bench] ...`` lines to stderr, at most one every ``every_s`` seconds unless forced."""
+
+    def __init__(self, every_s: float = PROGRESS_EVERY_S) -> None:
+        self.every_s = every_s
+        self.last = 0.0
+
+    def __call__(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= self.every_s:
+            self.last = now
+            print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def _consumer(bootstrap_servers: str, purpose: str) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": f"restock-bench-{purpose}-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "log.connection.close": False,
+        }
+    )
+
+
+def _rate(count: float, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident set size (``VmHWM``) of a live process in MiB; 0.0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+def bench_settings(bootstrap_servers: str, prefix: str, partitions: int) -> Settings:
+    return Settings(
+        bootstrap_servers=bootstrap_servers,
+        topic_orders=f"{prefix}.orders",
+        topic_inventory=f"{prefix}.inventory",
+        topic_clicks=f"{prefix}.clicks",
+        topic_reorders=f"{prefix}.reorders",
+        topic_dlq=f"{prefix}.dlq",
+        partitions=partitions,
+    )
+
+
+# -------------------------------------------------------------------------------------------------------------
+# The paths
+# -------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PathResult:
+    name: str
+    events: int
+    seconds: float
+
+    @property
+    def events_per_s(self) -> float:
+        return _rate(self.events, self.seconds)
+
+
+def run_publish(settings: Settings, bootstrap: str, events: int, keys: int, progress: Progress) -> PathResult:
+    progress(f"generating ingest_mix({events}, {keys}, seed={SEED})", force=True)
+    messages = ingest_mix(events, keys, SEED)
+    progress(f"publishing {len(messages):,} events", force=True)
+    started = time.perf_counter()
+    report = publish(messages, settings, bootstrap, progress=lambda n: progress(f"published {n:,}/{events:,}"))
+    return PathResult("publish (confluent-kafka)", report.sent, time.perf_counter() - started)
+
+
+def count_records(
+    bootstrap: str,
+    topics: list[str],
+    expected: int | None = None,
+    quiet_s: float = 1.5,
+    timeout_s: float = 120.0,
+    parse: bool = False,
+    progress: Progress | None = None,
+) -> PathResult:
+    """Read ``topics`` from the beginning with one assigned consumer; stop at ``expected`` or when quiet.
+
+    ``seconds`` runs from the first non-empty batch to the last message. With ``parse`` every value goes
+    through ``orjson.loads``. The broker's high watermarks are wrong, so the end is a count or a quiet time.
+    """
+    consumer = _consumer(bootstrap, "reader")
+    try:
+        assignment = []
+        for topic in topics:
+            info = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if info is None or info.error is not None:
+                raise BrokerError(f"topic {topic!r} does not exist at {bootstrap}")
+            assignment += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(info.partitions)]
+        consumer.assign(assignment)
+        loads = orjson.loads
+        n = 0
+        first: float | None = None
+        last = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        last_new = time.monotonic()
+        while time.monotonic() < deadline:
+            if expected is not None and n >= expected:
+                break
+            if expected is None and time.monotonic() - last_new >= quiet_s:
+                break
+            batch = consumer.consume(num_messages=RAW_BATCH, timeout=0.2)
+            if not batch:
+                continue
+            if first is None:
+                first = time.perf_counter()
+            for message in batch:
+                if message.error() is not None:
+                    continue
+                if parse:
+                    loads(message.value() or b"null")
+                n += 1
+            last = time.perf_counter()
+            last_new = time.monotonic()
+            if progress:
+                progress(f"read {n:,} records from {', '.join(topics)}")
+        if expected is not None and n < expected:
+            raise BrokerError(f"read {n} of {expected} records from {topics} within {timeout_s} s")
+        return PathResult("raw consumer + orjson", n, last - first if first is not None else 0.0)
+    finally:
+        consumer.close()
+
+
+def _stop_process(proc: subprocess.Popen[bytes] | None, timeout_s: float = 15.0) -> None:
+    """SIGINT (Faust's clean shutdown), SIGKILL if it is still alive after ``timeout_s``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+@dataclass
+class NoopRun:
+    """The no-op Faust app in a subprocess (see :mod:`streams.bench_noop`)."""
+
+    settings: Settings
+    bootstrap: str
+    root: Path
+    app_id: str
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def report_path(self) -> Path:
+        return self.root / "report.json"
+
+    def start(self) -> NoopRun:
+        self.root.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "streams.bench_noop",
+            "--bootstrap-servers", self.bootstrap,
+            "--topics", ",".join(self.settings.input_topics),
+            "--report", str(self.report_path),
+            "--app-id", self.app_id,
+            "--datadir", str(self.root / "state"),
+            "--partitions", str(self.settings.partitions),
+            "--batch", str(NOOP_BATCH),
+            "--within", str(NOOP_WITHIN_S),
+            "--session-timeout-s", str(SESSION_TIMEOUT_S),
+        ]  # fmt: skip
+        with (self.root / "noop.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def report(self) -> dict[str, Any]:
+        try:
+            loaded: dict[str, Any] = orjson.loads(self.report_path.read_bytes())
+            return loaded
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+
+    def wait(self, events: int, timeout_s: float, progress: Progress) -> PathResult:
+        started = time.monotonic()
+        deadline = started + timeout_s
+        report: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise BrokerError(f"the Faust no-op app exited; see {self.root / 'noop.log'}")
+            report = self.report()
+            count = int(report.get("count", 0))
+            if count >= events:
+                return PathResult("Faust no-op (take_events)", count, float(report["elapsed_s"]))
+            progress(f"Faust no-op: {count:,}/{events:,} events after {time.monotonic() - started:.0f} s")
+            time.sleep(POLL_S)
+        raise BrokerError(f"the Faust no-op app counted {report.get('count', 0)} of {events} events in {timeout_s} s")
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        _stop_process(proc)
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float
+    consumed: int
+    buffered: float | None
+
+
+@dataclass
+class WorkerTiming:
+    """Throughput of the worker from polled counters (see the module docstring)."""
+
+    events_per_s: float
+    seconds: float
+    counted: int
+    method: str
+    tail_events: int
+    idle_tail_s: float
+    events_per_s_incl_tail: float
+
+
+def worker_timing(samples: list[Sample], events: int) -> WorkerTiming:
+    """First poll with processed events -> the poll at which the count stopped with every event in hand.
+
+    The end of the busy part is the first count that (a) did not move by the next poll and (b) together with
+    the events held in the merge covers the final count: all input has reached the worker and the rest waits
+    for ``merge_idle_s`` of quiet (the idle tail). While a batch is being drained the counters run ahead of
+    the ``buffered`` gauge (it is set after each partition's drain), hence the stall condition (a).
+    """
+    final = samples[-1].consumed
+    seen = [s for s in samples if s.consumed > 0]
+    if not seen:
+        raise BrokerError("the worker processed no events")
+    first = seen[0]
+    done = next(s for s in seen if s.consumed == final)
+    main = done
+    for s, after in itertools.pairwise(seen):
+        if s.buffered is not None and s.consumed + s.buffered >= final and after.consumed == s.consumed:
+            main = next(x for x in seen if x.consumed == s.consumed)  # the first poll that saw this count
+            break
+    if main.at > done.at:
+        main = done
+    start, base, method = first.at, first.consumed, "steady"
+    if main.consumed - base < 0.25 * events or main.at - start < 1.0:
+        # Tiny runs: most events come in the first batch. Time from the last poll before any was processed.
+        zero = [s for s in samples if s.consumed == 0 and s.at < first.at]
+        start, base, method = (zero[-1].at if zero else samples[0].at), 0, "coarse"
+    counted, seconds = main.consumed - base, main.at - start
+    incl = _rate(final - base, done.at - start)
+    return WorkerTiming(
+        events_per_s=_rate(counted, seconds),
+        seconds=seconds,
+        counted=counted,
+        method=method,
+        tail_events=final - main.consumed,
+        idle_tail_s=done.at - main.at,
+        events_per_s_incl_tail=incl,
+    )
+
+
+def delivered(metrics: dict[str, float]) -> int:
+    """Input messages the worker's agent has taken and finished with: processed, rejected or skipped as seen.
+
+    ``outcome=redelivered`` is included: without a rebalance no message is delivered twice, so those are
+    messages the worker skipped (see ``redelivered`` in the result). ``topic=applied_before`` counts events
+    that were also counted as processed, so it is left out.
+    """
+    return int(
+        sum(v for k, v in metrics.items() if k.startswith("restock_events_total{") and "topic=applied_before" not in k)
+    )
+
+
+def redelivered(metrics: dict[str, float]) -> int:
+    return int(
+        sum(
+            v
+            for k, v in metrics.items()
+            if k.startswith("restock_events_total{") and "outcome=redelivered" in k and "topic=applied_before" not in k
+        )
+    )
+
+
+def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path) -> dict[str, str]:
+    return {
+        "RESTOCK_BOOTSTRAP_SERVERS": bootstrap,
+        "RESTOCK_APP_ID": app_id,
+        "RESTOCK_STATE_DIR": str(state_dir),
+        "RESTOCK_WEB_PORT": str(free_loopback_port()),
+        "RESTOCK_WEB_BIND": "127.0.0.1",
+        "RESTOCK_PARTITIONS": str(settings.partitions),
+        "RESTOCK_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S),
+        "RESTOCK_MERGE_IDLE_S": str(MERGE_IDLE_S),
+        "RESTOCK_BATCH_MAX_EVENTS": str(WORKER_BATCH),
+        "RESTOCK_PRODUCER_MAX_BATCH_SIZE": "1",
+        "RESTOCK_LOG_LEVEL": "info",
+        "RESTOCK_TOPIC_ORDERS": settings.topic_orders,
+        "RESTOCK_TOPIC_INVENTORY": settings.topic_inventory,
+        "RESTOCK_TOPIC_CLICKS": settings.topic_clicks,
+        "RESTOCK_TOPIC_REORDERS": settings.topic_reorders,
+        "RESTOCK_TOPIC_DLQ": settings.topic_dlq,
+    }
+
+
+def poll_worker(
+    worker: WorkerProcess, events: int, timeout_s: float, progress: Progress, on_poll: Callable[[], None] | None = None
+) -> tuple[list[Sample], dict[str, float]]:
+    """Poll the worker's metrics every ``POLL_S`` until it processed ``events`` (or the timeout)."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    samples: list[Sample] = []
+    metrics: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        if not worker.alive():
+            raise BrokerError(f"the worker exited; see {worker.log_path}")
+        at = time.monotonic()
+        polled = worker.metrics()
+        if polled:
+            metrics = polled
+            samples.append(Sample(at, delivered(polled), polled.get("restock_merge_buffered_events{}")))
+            if samples[-1].consumed >= events:
+                return samples, metrics
+        if on_poll:
+            on_poll()
+        count = samples[-1].consumed if samples else 0
+        progress(f"restock worker: {count:,}/{events:,} events after {at - started:.0f} s")
+        time.sleep(max(0.0, POLL_S - (time.monotonic() - at)))
+    count = samples[-1].consumed if samples else 0
+    raise BrokerError(f"the worker processed {count} of {events} events in {timeout_s:.0f} s; see {worker.log_path}")
+
+
+# -------------------------------------------------------------------------------------------------------------
+# The run
+# -------------------------------------------------------------------------------------------------------------
+
+
+def _table(rows: list[tuple[str, float, str]], raw: float) -> str:
+    lines = [f"{'path':<34} {'events/s':>12} {'ratio to raw':>13}  note", "-" * 96]
+    for name, rate, note in rows:
+        ratio = f"{rate / raw:.4f}" if raw else "-"
+        lines.append(f"{name:<34} {rate:>12,.0f} {ratio:>13}  {note}")
+    return "\n".join(lines)
+
+
+def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[str, Any]:
+    """Run the whole benchmark once; print the table and the JSON line, and return the JSON object."""
+    if events < 10 or keys < 1 or partitions < 1:
+        raise ValueError(f"need events >= 10, keys >= 1, partitions >= 1; got {events}, {keys}, {partitions}")
+    progress = Progress()
+    run_id = f"bench{uuid.uuid4().hex[:8]}"
+    root = Path(workdir) / run_id
+    root.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(root / "broker.log")
+    noop: NoopRun | None = None
+    worker: WorkerProcess | None = None
+    wait_s = 120.0 + events / 500
+    try:
+        broker.start()
+        bootstrap = broker.bootstrap_servers
+        progress(f"broker on {bootstrap}; topics {run_id}.* with {partitions} partitions; logs in {root}", force=True)
+        settings = bench_settings(bootstrap, run_id, partitions)
+        create_topics(settings, bootstrap)
+
+        published = run_publish(settings, bootstrap, events, keys, progress)
+
+        progress("raw consumer", force=True)
+        raw = count_records(
+            bootstrap, list(settings.input_topics), expected=events, parse=True, timeout_s=wait_s, progress=progress
+        )
+
+        progress("Faust no-op app (start-up takes a few seconds)", force=True)
+        noop = NoopRun(settings, bootstrap, root / "noop", f"{run_id}-noop").start()
+        faust_noop = noop.wait(events, wait_s, progress)
+        noop.stop()
+        noop = None
+
+        progress("restock worker (start-up takes a few seconds)", force=True)
+        app_id = f"{run_id}-worker"
+        env = worker_env(settings, bootstrap, app_id, root / "worker" / "state")
+        worker = WorkerProcess(env, root / "worker" / "worker.log").start()
+        pid = worker.process.pid if worker.process else 0
+        samples, metrics = poll_worker(worker, events, wait_s, progress)
+        timing = worker_timing(samples, events)
+        rss_mb = peak_rss_mb(pid)
+        skipped = redelivered(metrics)
+        worker.stop()
+        assignments = worker.log_path.read_text(errors="replace").count("Setting newly assigned partitions")
+        worker = None
+        progress("counting changelog records", force=True)
+        changelog = count_records(bootstrap, [f"{app_id}-state-changelog"], quiet_s=1.5).events
+    finally:
+        if worker is not None:
+            worker.stop()
+        if noop is not None:
+            noop.stop()
+        broker.stop()
+        for state in (root / "noop" / "state", root / "worker" / "state"):
+            shutil.rmtree(state, ignore_errors=True)
+
+    result: dict[str, Any] = {
+        "events_per_s": round(timing.events_per_s, 1),
+        "raw_events_per_s": round(raw.events_per_s, 1),
+        "faust_noop_events_per_s": round(faust_noop.events_per_s, 1),
+        "ratio": round(_rate(timing.events_per_s, raw.events_per_s), 5),
+        "noop_ratio": round(_rate(timing.events_per_s, faust_noop.events_per_s), 4),
+        "changelog_records": changelog,
+        "changelog_records_per_event": round(changelog / events, 4),
+        "peak_rss_mb": round(rss_mb, 1),
+        "events": events,
+        "keys": keys,
+        "partitions": partitions,
+        "publish_events_per_s": round(published.events_per_s, 1),
+        "events_per_s_incl_idle_tail": round(timing.events_per_s_incl_tail, 1),
+        "worker_timing": {
+            "method": timing.method,
+            "counted_events": timing.counted,
+            "seconds": round(timing.seconds, 3),
+            "idle_tail_events": timing.tail_events,
+            "idle_tail_s": round(timing.idle_tail_s, 2),
+            "max_merge_buffered": int(max((x.buffered or 0.0) for x in samples)),
+            "poll_s": POLL_S,
+        },
+        "worker_skipped_as_redelivered": skipped,
+        "worker_accepted": int(metrics.get("restock_accepted_events_total{}", 0)),
+        "worker_dead_letters": {
+            k.split("reason=", 1)[1].rstrip("}"): int(v)
+            for k, v in sorted(metrics.items())
+            if k.startswith("restock_dlq_total{") and v
+        },
+        "worker_assignments": assignments,
+        "worker_busy": {
+            "handle_batch_s": round(metrics.get("restock_batch_seconds_sum{}", 0.0), 3),
+            "batches": int(metrics.get("restock_batch_seconds_count{}", 0)),
+            "decision_pass_s": round(metrics.get("restock_decision_pass_seconds_sum{}", 0.0), 3),
+            "decision_passes": int(metrics.get("restock_decision_pass_seconds_count{}", 0)),
+            "commands": int(metrics.get("restock_commands_total{}", 0)),
+        },
+        "settings": {
+            "batch_max_events": WORKER_BATCH,
+            "merge_idle_s": MERGE_IDLE_S,
+            "producer_max_batch_size": 1,
+            "session_timeout_s": SESSION_TIMEOUT_S,
+            "noop_take_events": [NOOP_BATCH, NOOP_WITHIN_S],
+            "seed": SEED,
+        },
+        "cpu_count": os.cpu_count(),
+    }
+    rows = [
+        (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
+        (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message"),
+        (faust_noop.name, faust_noop.events_per_s, f"take_events({NOOP_BATCH}, within={NOOP_WITHIN_S}), count only"),
+        ("restock worker", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
+    ]
+    print(_table(rows, raw.events_per_s))
+    print()
+    print(f"restock worker / Faust no-op:           {result['noop_ratio']:.3f}")
+    print(
+        f"worker incl. merge idle tail:           {timing.events_per_s_incl_tail:,.0f} events/s "
+        f"({timing.tail_events} events released after {timing.idle_tail_s:.1f} s)"
+    )
+    busy = result["worker_busy"]
+    print(
+        f"worker time in handle_batch:            {busy['handle_batch_s']:.1f} s in {busy['batches']} batches "
+        f"(decision passes {busy['decision_pass_s']:.1f} s in {busy['decision_passes']})"
+    )
+    print(f"changelog records:                      {changelog:,} ({changelog / events:.3f} per event)")
+    print(f"worker peak RSS (VmHWM):                {rss_mb:,.1f} MiB")
+    if skipped:
+        print(
+            f"note: the worker skipped {skipped} message(s) as 'redelivered' with {assignments} partition "
+            "assignment(s); without a rebalance nothing is delivered twice, so these were never processed"
+        )
+    print(orjson.dumps(result).decode(), flush=True)
+    return result
