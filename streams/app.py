@@ -144,6 +144,10 @@ class Worker:
         if runtime is None or runtime.anchor is None:
             return
         items = runtime.merger.drain(self.caught_up)
+        for name, topic in self.topic_of.items():
+            if runtime.merger.idle_skips[topic]:
+                self.metrics.idle_skips.labels(name).inc(runtime.merger.idle_skips[topic])
+                runtime.merger.idle_skips[topic] = 0
         self._apply_backpressure(partition, runtime)
         if not items:
             return
@@ -176,6 +180,8 @@ class Worker:
             if newly:
                 self.app.consumer.pause_partitions(newly)
                 self.paused |= newly
+                runtime.merger.restart_idle_clocks()
+                log.info("merge backpressure", extra={"partition": partition, "paused": sorted(t.topic for t in newly)})
         elif runtime.merger.buffered < limit // 2:
             mine = {tp for tp in self.paused if tp.partition == partition}
             if mine:

@@ -105,6 +105,24 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def code_version() -> str:
+    """``git describe``-like: the commit of this checkout, ``-dirty`` with uncommitted changes ('' without git)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{commit}-dirty" if commit and dirty else commit
+
+
 def bench_settings(bootstrap_servers: str, prefix: str, partitions: int) -> Settings:
     return Settings(
         bootstrap_servers=bootstrap_servers,
@@ -174,7 +192,8 @@ def count_records(
         while time.monotonic() < deadline:
             if expected is not None and n >= expected:
                 break
-            if expected is None and time.monotonic() - last_new >= quiet_s:
+            # Quiet after the last record, or (nothing read yet) after a grace for the assignment and first fetch.
+            if expected is None and time.monotonic() - last_new >= (quiet_s if n else max(quiet_s, 5.0)):
                 break
             batch = consumer.consume(num_messages=RAW_BATCH, timeout=0.2)
             if not batch:
@@ -497,9 +516,17 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
             if k.startswith("restock_dlq_total{") and v
         },
         "worker_assignments": assignments,
+        "worker_merge_idle_skips": {
+            k.split("topic=", 1)[1].rstrip("}").rsplit(".", 1)[-1]: int(v)
+            for k, v in sorted(metrics.items())
+            if k.startswith("restock_merge_idle_skips_total{") and v
+        },
         "worker_busy": {
             "handle_batch_s": round(metrics.get("restock_batch_seconds_sum{}", 0.0), 3),
             "batches": int(metrics.get("restock_batch_seconds_count{}", 0)),
+            "mean_batch_events": round(
+                _rate(metrics.get("restock_batch_events_sum{}", 0.0), metrics.get("restock_batch_events_count{}", 0.0))
+            ),
             "decision_pass_s": round(metrics.get("restock_decision_pass_seconds_sum{}", 0.0), 3),
             "decision_passes": int(metrics.get("restock_decision_pass_seconds_count{}", 0)),
             "commands": int(metrics.get("restock_commands_total{}", 0)),
@@ -513,6 +540,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
             "seed": SEED,
         },
         "cpu_count": os.cpu_count(),
+        "code": code_version(),
     }
     rows = [
         (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
@@ -534,6 +562,11 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     )
     print(f"changelog records:                      {changelog:,} ({changelog / events:.3f} per event)")
     print(f"worker peak RSS (VmHWM):                {rss_mb:,.1f} MiB")
+    dead = result["worker_dead_letters"]
+    accepted = result["worker_accepted"]
+    print(f"worker: applied to state / dead-lettered: {accepted:,} / {sum(dead.values()):,} {dead or ''}".rstrip())
+    if result["worker_merge_idle_skips"]:
+        print(f"worker: events merged past a queue judged idle: {result['worker_merge_idle_skips']}")
     if skipped:
         print(
             f"note: the worker skipped {skipped} message(s) as 'redelivered' with {assignments} partition "

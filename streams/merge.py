@@ -29,6 +29,7 @@ class PartitionMerger:
         self.queues: tuple[deque[InputEvent], ...] = tuple(deque() for _ in Topic)
         self.last_arrival = [started] * len(Topic)
         self.last_offset = [-1] * len(Topic)
+        self.idle_skips = [0] * len(Topic)
 
     def first_delivery(self, topic: Topic, offset: int) -> bool:
         """True the first time an offset of ``topic`` is seen; a consumer may deliver a message again."""
@@ -36,6 +37,13 @@ class PartitionMerger:
             return False
         self.last_offset[topic] = offset
         return True
+
+    def restart_idle_clocks(self) -> None:
+        """Empty queues count as quiet only from now on (the caller just paused the others)."""
+        now = self.clock()
+        for topic, queue in enumerate(self.queues):
+            if not queue:
+                self.last_arrival[topic] = now
 
     def add(self, item: InputEvent) -> None:
         self.queues[item.topic].append(item)
@@ -57,16 +65,20 @@ class PartitionMerger:
         out: list[InputEvent] = []
         while True:
             best: InputEvent | None = None
+            skipped = -1
             for i, q in enumerate(queues):
                 if not q:
                     if waiting[i]:
                         return out
+                    skipped = i
                     continue
                 head = q[0]
                 if best is None or (head.time_ms, head.topic) < (best.time_ms, best.topic):
                     best = head
             if best is None:
                 return out
+            if skipped >= 0:
+                self.idle_skips[skipped] += 1
             out.append(queues[best.topic].popleft())
             if not queues[best.topic]:
                 waiting[best.topic] = not caught_up or now - self.last_arrival[best.topic] < self.idle_s

@@ -38,4 +38,10 @@ class WorkerMetrics:
             ["partition"],
             registry=r,
         )
+        self.idle_skips = Counter(
+            "restock_merge_idle_skips",
+            "Events merged while this topic's queue was empty and judged quiet (order could depend on timing)",
+            ["topic"],
+            registry=r,
+        )
         self.buffered = Gauge("restock_merge_buffered_events", "Events waiting in the cross-topic merge", registry=r)

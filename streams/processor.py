@@ -40,6 +40,7 @@ _CLICK_CHANNEL = {
 }
 _ORDER_SIGN = {"sale": 1.0, "cancellation": -1.0, "return": 0.0}
 _NO_WINDOW = -(2**31)
+HISTORY_BLOCK_DAYS = 7
 
 
 @dataclass(slots=True)
@@ -96,6 +97,7 @@ class PartitionProcessor:
         self.bucket_ms = settings.bucket_seconds * 1000
         self.grace_ms = settings.grace_seconds * 1000
         self.history_length = settings.history_days * (DAY_SECONDS // settings.bucket_seconds)
+        self.block_buckets = HISTORY_BLOCK_DAYS * (DAY_SECONDS // settings.bucket_seconds)
         meta = PartitionMeta.decode(store.get(meta_key(store.partition)))
         self.watermark_ms = meta.watermark_ms if meta else None
         self.last_window = meta.last_window if meta else _NO_WINDOW
@@ -199,7 +201,7 @@ class PartitionProcessor:
             times = np.concatenate([record.dedup_times, per_key.times[i]])
             keep = times >= latest - horizon_ms
             record.dedup_hashes, record.dedup_times = hashes[keep], times[keep]
-            self._close_buckets(key, record, (latest - self.grace_ms) // self.bucket_ms - 1)
+            self._close_buckets(key, record, self._closed_through(latest))
             self.store.put(key, record.encode())
         self._records.clear()
 
@@ -319,6 +321,13 @@ class PartitionProcessor:
         values[Channel.ON_HAND_END] = on_hand
         if on_hand <= 0:
             values[Channel.STOCKOUT] = 1.0
+
+    def _closed_through(self, latest_ms: int) -> int:
+        """Last bucket to move into history: closed (no accepted event can reach it any more, since events more
+        than the grace period behind the key's own latest are late) and in a whole closed block, so history is
+        rewritten once per block (a week of days) instead of once per bucket."""
+        closed = (latest_ms - self.grace_ms) // self.bucket_ms - 1
+        return (closed + 1) // self.block_buckets * self.block_buckets - 1
 
     def _close_buckets(self, key: bytes, record: HotRecord, closed_through: int) -> None:
         closed = record.open_buckets <= closed_through

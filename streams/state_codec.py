@@ -54,7 +54,7 @@ class Topic(IntEnum):
 HOT_HEADER = np.dtype(
     [
         ("version", "u1"),
-        ("n_open", "u1"),
+        ("n_open", "<u2"),
         ("n_dedup", "<u2"),
         ("on_hand", "<f8"),
         ("on_order", "<f8"),
