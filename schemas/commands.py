@@ -121,7 +121,7 @@ class ReorderCommand(_Frozen):
     case_pack: int = Field(ge=1)
     moq: int = Field(ge=1)
     unit_cost: Rounded | None = Field(
-        default=None, ge=0, description="Cost per unit from the item master, when known: quantity x unit_cost values the order."
+        default=None, ge=0, description="Cost per unit from the item master when known; quantity x unit_cost values it."
     )
     rule: RuleName = Field(description="The rule that fixed the quantity, e.g. order_up_to, raised_to_moq.")
     reason: str = Field(min_length=1, max_length=1000, description="One sentence with the numbers.")

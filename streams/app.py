@@ -112,7 +112,6 @@ class Worker:
         started = time.perf_counter()
         self.stream = stream
         self.caught_up = len(events) < self.settings.batch_max_events
-        self.last_batch_at = time.monotonic()
         now_ms = int(time.time() * 1000)
         touched: set[int] = set()
         for event in events:
@@ -138,6 +137,7 @@ class Worker:
             await self._drain(stream, partition)
         self.metrics.batch_events.observe(len(events))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        self.last_batch_at = time.monotonic()  # from now on the stream could hand over the next batch
 
     async def _drain(self, stream: Any, partition: int) -> None:
         runtime = self.partitions.get(partition)

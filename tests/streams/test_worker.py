@@ -121,6 +121,11 @@ def reference_run(replay_inputs) -> tuple[list[bytes], dict[bytes, bytes]]:
     return deployment.reorders("reference"), deployment.table_state("reference")
 
 
+def dead_letter_origins(deployment: Deployment, app_id: str) -> Counter[tuple[str, int, int, str]]:
+    letters = [decode_dead_letter(v) for v in deployment.dead_letters(app_id)]
+    return Counter((d.topic.rsplit(".", 1)[-1], d.partition, d.offset, d.reason.value) for d in letters)
+
+
 def by_id(payloads: list[bytes]) -> dict[str, bytes]:
     """Commands by id; an id published twice (at-least-once) must carry identical bytes."""
     out: dict[str, bytes] = {}
@@ -139,6 +144,8 @@ def test_replay_into_fresh_app_id_with_small_batches_is_byte_identical(replay_in
         wait_until_settled(worker, sent)
     finally:
         assert worker.stop() == 0
+    dlq, reference_dlq = dead_letter_origins(deployment, "small-batches"), dead_letter_origins(deployment, "reference")
+    assert set(dlq) == set(reference_dlq), (set(dlq) - set(reference_dlq), set(reference_dlq) - set(dlq))
     commands, expected = by_id(deployment.reorders("small-batches")), by_id(reference_commands)
     assert commands.keys() == expected.keys()
     differing = [(commands[k], expected[k]) for k in commands if commands[k] != expected[k]]
