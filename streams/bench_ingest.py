@@ -6,7 +6,8 @@ One run on the embedded broker (``restock bench ingest``):
    :func:`~streams.sample_events.ingest_mix` with :func:`~streams.publish.publish` (timed: produce to flush);
 2. **raw**: a bare confluent-kafka consumer assigned to every input partition from the beginning reads all
    events with ``consume(num_messages=10000)`` and ``orjson.loads`` of each value, timed from the first batch
-   to the last message;
+   to the last message; best of three runs (each takes about a second, so one run is at the mercy of the
+   scheduler);
 3. **Faust no-op**: :mod:`streams.bench_noop` in a subprocess (same Faust settings as the worker, an agent
    doing ``take_events(2000, within=0.2)`` and counting), timed from its first batch to its last;
 4. **restock worker**: ``restock worker`` in a :class:`~streams.worker_process.WorkerProcess` with a fresh app
@@ -49,6 +50,7 @@ from streams.worker_process import WorkerProcess
 
 SEED = 7
 RAW_BATCH = 10_000
+RAW_RUNS = 3  # the raw read takes about a second, so one run is at the mercy of the scheduler; the best counts
 NOOP_BATCH = 2000
 NOOP_WITHIN_S = 0.2
 WORKER_BATCH = 5000
@@ -435,6 +437,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     if events < 10 or keys < 1 or partitions < 1:
         raise ValueError(f"need events >= 10, keys >= 1, partitions >= 1; got {events}, {keys}, {partitions}")
     progress = Progress()
+    code = code_version()
     run_id = f"bench{uuid.uuid4().hex[:8]}"
     root = Path(workdir) / run_id
     root.mkdir(parents=True, exist_ok=True)
@@ -451,10 +454,13 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
 
         published = run_publish(settings, bootstrap, events, keys, progress)
 
-        progress("raw consumer", force=True)
-        raw = count_records(
-            bootstrap, list(settings.input_topics), expected=events, parse=True, timeout_s=wait_s, progress=progress
-        )
+        raw_runs = []
+        for attempt in range(1, RAW_RUNS + 1):
+            progress(f"raw consumer, run {attempt} of {RAW_RUNS}", force=True)
+            raw_runs.append(
+                count_records(bootstrap, list(settings.input_topics), expected=events, parse=True, timeout_s=wait_s)
+            )
+        raw = max(raw_runs, key=lambda r: r.events_per_s)
 
         progress("Faust no-op app (start-up takes a few seconds)", force=True)
         noop = NoopRun(settings, bootstrap, root / "noop", f"{run_id}-noop").start()
@@ -488,6 +494,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     result: dict[str, Any] = {
         "events_per_s": round(timing.events_per_s, 1),
         "raw_events_per_s": round(raw.events_per_s, 1),
+        "raw_runs_events_per_s": [round(r.events_per_s, 1) for r in raw_runs],
         "faust_noop_events_per_s": round(faust_noop.events_per_s, 1),
         "ratio": round(_rate(timing.events_per_s, raw.events_per_s), 5),
         "noop_ratio": round(_rate(timing.events_per_s, faust_noop.events_per_s), 4),
@@ -540,11 +547,11 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
             "seed": SEED,
         },
         "cpu_count": os.cpu_count(),
-        "code": code_version(),
+        "code": code,
     }
     rows = [
         (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
-        (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message"),
+        (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message, best of {RAW_RUNS}"),
         (faust_noop.name, faust_noop.events_per_s, f"take_events({NOOP_BATCH}, within={NOOP_WITHIN_S}), count only"),
         ("restock worker", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
     ]

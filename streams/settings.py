@@ -112,9 +112,9 @@ class Settings(BaseSettings):
 
     @field_validator("web_bind")
     @classmethod
-    def _loopback_unless_explicit(cls, value: str) -> str:
+    def _web_bind_is_an_address(cls, value: str) -> str:
         if not value:
-            raise ValueError("web_bind must be an address, e.g. 127.0.0.1")
+            raise ValueError("web_bind must be an address, e.g. 127.0.0.1 (the default; 0.0.0.0 only in containers)")
         return value
 
     @model_validator(mode="after")

@@ -107,3 +107,14 @@ def test_decision_batch_reads_open_and_closed_buckets(make_input) -> None:
     observed = batch.history.observed[0]
     assert observed.sum() == 20
     np.testing.assert_array_equal(demand[observed], np.full(20, 4.0, np.float32))
+
+
+def test_idle_partition_reaches_its_decision_by_wall_clock(make_input) -> None:
+    settings = Settings(grace_seconds=3600)
+    processor = PartitionProcessor(MemoryPartitionStore(), settings)
+    processor.apply_until_decision([make_input(Topic.ORDERS, order_payload("a", T0 + 10 * 3_600_000))])
+    # nothing arrives any more; the timer moves event time on by the idle wall-clock time
+    assert processor.advance_idle(T0 + 20 * 3_600_000) is None  # before the next boundary + grace
+    assert processor.advance_idle(T0 + DAY_MS + 7 * 3_600_000) == DAY0 + 1  # 06:00 boundary + 1 h grace passed
+    processor.record_decision(DAY0 + 1, {})
+    assert processor.advance_idle(T0 + DAY_MS + 8 * 3_600_000) is None
