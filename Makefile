@@ -18,8 +18,8 @@ demo: install
 	$(BIN)/restock demo
 
 lint: install
-	$(BIN)/ruff check schemas streams forecasting policies tests benchmarks
-	$(BIN)/ruff format --check schemas streams forecasting policies tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy schemas forecasting policies streams
