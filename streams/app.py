@@ -18,8 +18,10 @@ from faust.types import TP
 
 from schemas import decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection, ValidationLimits
+from streams.acks import OrderedAcks
 from streams.dead_letters import dead_letter_bytes
 from streams.decision import DecisionEngine
+from streams.delivery import DeliveryCursor, Verdict
 from streams.faust_store import FaustPartitionStore
 from streams.merge import PartitionMerger
 from streams.metrics import WorkerMetrics
@@ -73,6 +75,9 @@ class Worker:
         self.caught_up = False
         self.last_batch_at = time.monotonic()
         self.paused: set[TP] = set()
+        self.acks = OrderedAcks()
+        self.cursor = DeliveryCursor()
+        self.last_wait_log = 0.0
 
     # ---------------------------------------------------------------------------------------------
     def runtime_for(self, partition: int) -> PartitionRuntime:
@@ -85,6 +90,8 @@ class Worker:
         """Drop revoked partitions: their unacknowledged events are redelivered to the new owner."""
         for partition in partitions:
             self.partitions.pop(partition, None)
+        self.acks.forget(partitions)
+        self.cursor.forget(partitions)
 
     def processor_for(self, partition: int, runtime: PartitionRuntime) -> PartitionProcessor:
         store = FaustPartitionStore(self.table, self.stream, runtime.anchor, partition)
@@ -107,6 +114,26 @@ class Worker:
                 self.caught_up = True  # no batch came although the stream would have returned a partial one
             for partition in sorted(self.partitions):
                 await self._drain(self.stream, partition)
+            self._log_waiting()
+
+    def _log_waiting(self) -> None:
+        """Say which topic a partition's merge is waiting for, at most every 10 s (an operator's first question)."""
+        now = time.monotonic()
+        if now - self.last_wait_log < 10:
+            return
+        for partition, runtime in sorted(self.partitions.items()):
+            queues = runtime.merger.queues
+            if runtime.merger.buffered:
+                self.last_wait_log = now
+                log.info(
+                    "merge waiting",
+                    extra={
+                        "partition": partition,
+                        "queued": {name: len(queues[topic]) for name, topic in self.topic_of.items()},
+                        "caught_up": self.caught_up,
+                        "quiet_s": [round(time.monotonic() - t, 1) for t in runtime.merger.last_arrival],
+                    },
+                )
 
     async def _handle_batch(self, stream: Any, events: list[Any]) -> None:
         started = time.perf_counter()
@@ -118,23 +145,25 @@ class Worker:
             message = event.message
             topic = self.topic_of[message.topic]
             runtime = self.runtime_for(message.partition)
-            if not runtime.merger.first_delivery(topic, message.offset):
-                self.metrics.events.labels(message.topic, "redelivered").inc()
-                await stream.ack(event)
+            verdict = self.cursor.classify(message.topic, message.partition, message.offset)
+            if verdict is not Verdict.TAKE:
+                await self._skip_delivery(message, verdict)
                 continue
+            delivery = self.acks.delivered(event)
             decoded = self.decoders[topic](message.value, message.key, now_ms, self.limits)
             if isinstance(decoded, Rejection):
                 self._dead_letter(event, decoded.reason, decoded.detail, decoded.event_id)
                 self.metrics.events.labels(message.topic, "rejected").inc()
-                await stream.ack(event)
+                delivery.finished = True
                 continue
             runtime.anchor = event
             runtime.last_arrival_wall = time.time()
             key = message.key or b""  # the decoder refused messages without the right key
-            runtime.merger.add(InputEvent(topic, message.offset, key, decoded.event_time_ms, decoded, event))
+            runtime.merger.add(InputEvent(topic, message.offset, key, decoded.event_time_ms, decoded, delivery))
             touched.add(message.partition)
         for partition in sorted(set(self.partitions) | touched):
             await self._drain(stream, partition)
+        await self._ack_ready(stream)
         self.metrics.batch_events.observe(len(events))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self.last_batch_at = time.monotonic()  # from now on the stream could hand over the next batch
@@ -144,6 +173,7 @@ class Worker:
         if runtime is None or runtime.anchor is None:
             return
         items = runtime.merger.drain(self.caught_up)
+        self.metrics.buffered.set(sum(r.merger.buffered for r in self.partitions.values()))
         for name, topic in self.topic_of.items():
             if runtime.merger.idle_skips[topic]:
                 self.metrics.idle_skips.labels(name).inc(runtime.merger.idle_skips[topic])
@@ -161,11 +191,28 @@ class Worker:
             if step.decision_window is not None:
                 await self._decide(processor, step.decision_window)
             for item in done:
-                await stream.ack(item.ref)
+                item.ref.finished = True
         processor.write_meta()
-        self.metrics.buffered.set(sum(r.merger.buffered for r in self.partitions.values()))
+        await self._ack_ready(stream)
         if processor.watermark_ms is not None:
             self.metrics.lag.labels(str(partition)).set(time.time() - processor.watermark_ms / 1000)
+
+    async def _skip_delivery(self, message: Any, verdict: Verdict) -> None:
+        """A repeat is dropped (its first delivery is being handled); a gap re-fetches from the missing offset."""
+        self.metrics.events.labels(message.topic, "redelivered" if verdict is Verdict.REPEAT else "refetched").inc()
+        if verdict is Verdict.GAP:
+            expected = self.cursor.expected(message.topic, message.partition)
+            log.warning(
+                "offset gap: re-fetching",
+                extra={"topic": message.topic, "partition": message.partition, "got": message.offset,
+                       "expected": expected},
+            )  # fmt: skip
+            if expected is not None:
+                await self.app.consumer.seek(TP(message.topic, message.partition), expected)
+
+    async def _ack_ready(self, stream: Any) -> None:
+        for event in self.acks.ready():
+            await stream.ack(event)
 
     def _apply_backpressure(self, partition: int, runtime: PartitionRuntime) -> None:
         """Pause this partition's topics that have events waiting while another one is behind; resume later.
@@ -275,6 +322,7 @@ def create_app(settings: Settings, bootstrap_servers: str, metrics: WorkerMetric
         key_serializer="raw",
         value_serializer="raw",
         topic_allow_declare=True,
+        stream_wait_empty=False,  # revoked partitions' pending events are redelivered; nothing to wait for
     )
     worker = Worker(app, settings, metrics or WorkerMetrics())
     inputs = app.topic(*settings.input_topics, key_serializer="raw", value_serializer="raw")

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +58,7 @@ WORKER_BATCH = 5000
 MERGE_IDLE_S = Settings.model_fields["merge_idle_s"].default
 SESSION_TIMEOUT_S = 3.0
 POLL_S = 0.2
+STALL_S = 60.0  # no progress for this long (start-up included) ends the run with an error
 PROGRESS_EVERY_S = 3.0
 
 
@@ -88,6 +88,9 @@ def _consumer(bootstrap_servers: str, purpose: str) -> Consumer:
             "group.id": f"restock-bench-{purpose}-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "log.connection.close": False,
+            # librdkafka's default prefetch (100k messages) leaves the read bound by fetch round trips to Tansu,
+            # with results anywhere between 150k and 700k msgs/s from run to run; a deeper queue is steady.
+            "queued.min.messages": 1_000_000,
         }
     )
 
@@ -274,13 +277,17 @@ class NoopRun:
         started = time.monotonic()
         deadline = started + timeout_s
         report: dict[str, Any] = {}
+        count, moved_at = 0, started
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise BrokerError(f"the Faust no-op app exited; see {self.root / 'noop.log'}")
             report = self.report()
-            count = int(report.get("count", 0))
+            if int(report.get("count", 0)) != count:
+                count, moved_at = int(report["count"]), time.monotonic()
             if count >= events:
                 return PathResult("Faust no-op (take_events)", count, float(report["elapsed_s"]))
+            if time.monotonic() - moved_at > STALL_S:
+                raise BrokerError(f"the Faust no-op app stalled at {count} of {events} events; see {self.root}")
             progress(f"Faust no-op: {count:,}/{events:,} events after {time.monotonic() - started:.0f} s")
             time.sleep(POLL_S)
         raise BrokerError(f"the Faust no-op app counted {report.get('count', 0)} of {events} events in {timeout_s} s")
@@ -393,13 +400,14 @@ def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path)
 
 
 def poll_worker(
-    worker: WorkerProcess, events: int, timeout_s: float, progress: Progress, on_poll: Callable[[], None] | None = None
+    worker: WorkerProcess, events: int, timeout_s: float, progress: Progress
 ) -> tuple[list[Sample], dict[str, float]]:
-    """Poll the worker's metrics every ``POLL_S`` until it processed ``events`` (or the timeout)."""
+    """Poll the worker's metrics every ``POLL_S`` until it has taken ``events`` (else the timeout or a stall)."""
     started = time.monotonic()
     deadline = started + timeout_s
     samples: list[Sample] = []
     metrics: dict[str, float] = {}
+    count, moved_at = 0, started
     while time.monotonic() < deadline:
         if not worker.alive():
             raise BrokerError(f"the worker exited; see {worker.log_path}")
@@ -410,12 +418,15 @@ def poll_worker(
             samples.append(Sample(at, delivered(polled), polled.get("restock_merge_buffered_events{}")))
             if samples[-1].consumed >= events:
                 return samples, metrics
-        if on_poll:
-            on_poll()
-        count = samples[-1].consumed if samples else 0
+            if samples[-1].consumed != count:
+                count, moved_at = samples[-1].consumed, at
+        if at - moved_at > STALL_S:
+            raise BrokerError(
+                f"the worker stalled at {count} of {events} events ({STALL_S:.0f} s without progress); "
+                f"see {worker.log_path}"
+            )
         progress(f"restock worker: {count:,}/{events:,} events after {at - started:.0f} s")
         time.sleep(max(0.0, POLL_S - (time.monotonic() - at)))
-    count = samples[-1].consumed if samples else 0
     raise BrokerError(f"the worker processed {count} of {events} events in {timeout_s:.0f} s; see {worker.log_path}")
 
 

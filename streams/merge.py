@@ -28,15 +28,7 @@ class PartitionMerger:
         started = clock()
         self.queues: tuple[deque[InputEvent], ...] = tuple(deque() for _ in Topic)
         self.last_arrival = [started] * len(Topic)
-        self.last_offset = [-1] * len(Topic)
         self.idle_skips = [0] * len(Topic)
-
-    def first_delivery(self, topic: Topic, offset: int) -> bool:
-        """True the first time an offset of ``topic`` is seen; a consumer may deliver a message again."""
-        if offset <= self.last_offset[topic]:
-            return False
-        self.last_offset[topic] = offset
-        return True
 
     def restart_idle_clocks(self) -> None:
         """Empty queues count as quiet only from now on (the caller just paused the others)."""

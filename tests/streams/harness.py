@@ -93,14 +93,19 @@ def wait_until_settled(worker: WorkerProcess, minimum: int, timeout_s: float = 1
     while time.monotonic() < deadline:
         assert worker.alive(), f"worker died; see {worker.log_path}"
         metrics = worker.metrics()
-        consumed = sum(v for k, v in metrics.items() if k.startswith("restock_events_total{"))
+        consumed = sum(
+            v for k, v in metrics.items() if k.startswith("restock_events_total{") and "redelivered" not in k
+        )
         buffered = metrics.get("restock_merge_buffered_events{}", 1.0)
         if consumed != last:
             last, last_change = consumed, time.monotonic()
         if consumed >= minimum and buffered == 0 and time.monotonic() - last_change >= quiet_s:
             return consumed
         time.sleep(0.25)
-    raise AssertionError(f"worker did not settle within {timeout_s} s (consumed {last}); see {worker.log_path}")
+    events = {k: v for k, v in worker.metrics().items() if "events_total" in k or "buffered" in k}
+    raise AssertionError(
+        f"worker did not settle within {timeout_s} s (consumed {last}, {events}); see {worker.log_path}"
+    )
 
 
 def wait_for_consumed(worker: WorkerProcess, count: int, timeout_s: float = 120.0) -> None:

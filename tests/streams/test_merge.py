@@ -59,11 +59,3 @@ def test_an_empty_queue_holds_the_others_until_it_is_quiet_and_caught_up() -> No
     assert merger.drain(caught_up=False) == []  # a backlog is never idleness
     assert [e.time_ms for e in merger.drain(caught_up=True)] == [10, 20]
     assert merger.idle_skips[Topic.CLICKS] == 2
-
-
-def test_repeated_offsets_are_recognised() -> None:
-    merger = PartitionMerger(idle_s=5.0)
-    assert merger.first_delivery(Topic.ORDERS, 3)
-    assert not merger.first_delivery(Topic.ORDERS, 3)
-    assert not merger.first_delivery(Topic.ORDERS, 2)
-    assert merger.first_delivery(Topic.CLICKS, 2)
