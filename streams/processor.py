@@ -19,6 +19,7 @@ import numpy.typing as npt
 from schemas import ClickEvent, DlqReason, InventoryEvent, OrderEvent
 from streams.settings import DAY_SECONDS, Settings
 from streams.state_codec import (
+    ITEM_MASTER_FIELDS,
     Channel,
     HistoryRecord,
     HotRecord,
@@ -300,14 +301,7 @@ class PartitionProcessor:
             header["on_order"] = event.on_order
         if event.backorders is not None:
             header["backorders"] = event.backorders
-        for name in (
-            "lead_time_days",
-            "lead_time_std_days",
-            "case_pack",
-            "moq",
-            "unit_cost",
-            "shelf_capacity",
-        ):
+        for name in ITEM_MASTER_FIELDS:
             value = getattr(event, name)
             if value is not None:
                 header[name] = value

@@ -51,6 +51,9 @@ class Topic(IntEnum):
     CLICKS = 2
 
 
+# Item master fields an InventoryEvent may carry; NaN in the hot record means "not known yet".
+ITEM_MASTER_FIELDS = ("lead_time_days", "lead_time_std_days", "case_pack", "moq", "unit_cost", "shelf_capacity")
+
 HOT_HEADER = np.dtype(
     [
         ("version", "u1"),
@@ -108,14 +111,7 @@ class HotRecord:
         header["pending_need_by_day"] = -1
         header["pending_window"] = -1
         header["offsets"] = -1
-        for name in (
-            "lead_time_days",
-            "lead_time_std_days",
-            "case_pack",
-            "moq",
-            "unit_cost",
-            "shelf_capacity",
-        ):
+        for name in ITEM_MASTER_FIELDS:
             header[name] = _NAN32
         header["unit_price"] = _NAN32
         return cls(header=np.frombuffer(header.tobytes(), HOT_HEADER, 1)[0].copy())
