@@ -6,8 +6,8 @@ One run on the embedded broker (``restock bench ingest``):
    :func:`~streams.sample_events.ingest_mix` with :func:`~streams.publish.publish` (timed: produce to flush);
 2. **raw**: a bare confluent-kafka consumer assigned to every input partition from the beginning reads all
    events with ``consume(num_messages=10000)`` and ``orjson.loads`` of each value, timed from the first batch
-   to the last message; best of three runs (each takes about a second, so one run is at the mercy of the
-   scheduler);
+   to the last message; best of three runs (each takes well under a second, so one run is at the mercy of
+   the scheduler);
 3. **Faust no-op**: :mod:`streams.bench_noop` in a subprocess (same Faust settings as the worker, an agent
    doing ``take_events(2000, within=0.2)`` and counting), timed from its first batch to its last;
 4. **restock worker**: ``restock worker`` in a :class:`~streams.worker_process.WorkerProcess` with a fresh app
@@ -49,16 +49,17 @@ from streams.worker_process import WorkerProcess
 
 SEED = 7
 RAW_BATCH = 10_000
-RAW_RUNS = 3  # the raw read takes about a second, so one run is at the mercy of the scheduler; the best counts
+RAW_RUNS = 3  # one raw read takes well under a second, so one run is at the mercy of the scheduler; best counts
 NOOP_BATCH = 2000
 NOOP_WITHIN_S = 0.2
 WORKER_BATCH = 5000
-# The worker's default. Shorter is not neutral: with 2 s, 14 % of a 200k-event run was dead-lettered as late,
-# because under load a topic's queue can stay empty for seconds and the merge then goes on without it.
+# The worker's default. Shorter is not neutral: with 2 s, 14-36 % of a 200k-event run were dead-lettered as late
+# in our runs, because under load a topic's queue can stay empty for seconds and the merge goes on without it.
 MERGE_IDLE_S = Settings.model_fields["merge_idle_s"].default
 SESSION_TIMEOUT_S = 3.0
 POLL_S = 0.2
 STALL_S = 60.0  # no progress for this long (start-up included) ends the run with an error
+SETTLE_S = 2 * MERGE_IDLE_S + 2  # quiet time after which a worker short of the total is taken as done
 PROGRESS_EVERY_S = 3.0
 
 
@@ -88,8 +89,8 @@ def _consumer(bootstrap_servers: str, purpose: str) -> Consumer:
             "group.id": f"restock-bench-{purpose}-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "log.connection.close": False,
-            # librdkafka's default prefetch (100k messages) leaves the read bound by fetch round trips to Tansu,
-            # with results anywhere between 150k and 700k msgs/s from run to run; a deeper queue is steady.
+            # With librdkafka's default prefetch (100k messages) the read is bound by fetch round trips to Tansu:
+            # 140k-180k msgs/s in most runs, 710k in one. A deeper queue gave 530k-810k.
             "queued.min.messages": 1_000_000,
         }
     )
@@ -356,26 +357,25 @@ def worker_timing(samples: list[Sample], events: int) -> WorkerTiming:
     )
 
 
-def delivered(metrics: dict[str, float]) -> int:
-    """Input messages the worker's agent has taken and finished with: processed, rejected or skipped as seen.
+def _outcomes(metrics: dict[str, float]) -> dict[str, int]:
+    """``restock_events_total`` summed by outcome over the input topics (``topic=applied_before`` counts events
+    already counted as processed: a processor-level repeat, left out)."""
+    out: dict[str, int] = {}
+    for key, value in metrics.items():
+        if key.startswith("restock_events_total{") and "topic=applied_before" not in key:
+            outcome = key.split("outcome=", 1)[1].split(",", 1)[0].rstrip("}")
+            out[outcome] = out.get(outcome, 0) + int(value)
+    return out
 
-    ``outcome=redelivered`` is included: without a rebalance no message is delivered twice, so those are
-    messages the worker skipped (see ``redelivered`` in the result). ``topic=applied_before`` counts events
-    that were also counted as processed, so it is left out.
+
+def finished(metrics: dict[str, float]) -> int:
+    """Input events the worker is done with: processed (applied, late or duplicate) or rejected at decode.
+
+    Repeated deliveries (``redelivered``) and messages skipped to be fetched again (``refetched``) are left out,
+    so this reaches the number of published events exactly once each has been handled.
     """
-    return int(
-        sum(v for k, v in metrics.items() if k.startswith("restock_events_total{") and "topic=applied_before" not in k)
-    )
-
-
-def redelivered(metrics: dict[str, float]) -> int:
-    return int(
-        sum(
-            v
-            for k, v in metrics.items()
-            if k.startswith("restock_events_total{") and "outcome=redelivered" in k and "topic=applied_before" not in k
-        )
-    )
+    outcomes = _outcomes(metrics)
+    return outcomes.get("processed", 0) + outcomes.get("rejected", 0)
 
 
 def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path) -> dict[str, str]:
@@ -402,7 +402,12 @@ def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path)
 def poll_worker(
     worker: WorkerProcess, events: int, timeout_s: float, progress: Progress
 ) -> tuple[list[Sample], dict[str, float]]:
-    """Poll the worker's metrics every ``POLL_S`` until it has taken ``events`` (else the timeout or a stall)."""
+    """Poll the worker's metrics every ``POLL_S`` until it has finished ``events`` (else the timeout or a stall).
+
+    A worker that took every message but dropped some as repeated deliveries never finishes them all: once
+    finished + repeats covers ``events`` and nothing moved for ``SETTLE_S``, the run goes on without them (the
+    result shows the shortfall as ``worker_unfinished_events``).
+    """
     started = time.monotonic()
     deadline = started + timeout_s
     samples: list[Sample] = []
@@ -415,11 +420,13 @@ def poll_worker(
         polled = worker.metrics()
         if polled:
             metrics = polled
-            samples.append(Sample(at, delivered(polled), polled.get("restock_merge_buffered_events{}")))
-            if samples[-1].consumed >= events:
-                return samples, metrics
+            samples.append(Sample(at, finished(polled), polled.get("restock_merge_buffered_events{}")))
             if samples[-1].consumed != count:
                 count, moved_at = samples[-1].consumed, at
+            if count >= events:
+                return samples, metrics
+            if count + _outcomes(polled).get("redelivered", 0) >= events and at - moved_at >= SETTLE_S:
+                return samples, metrics
         if at - moved_at > STALL_S:
             raise BrokerError(
                 f"the worker stalled at {count} of {events} events ({STALL_S:.0f} s without progress); "
@@ -487,7 +494,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         samples, metrics = poll_worker(worker, events, wait_s, progress)
         timing = worker_timing(samples, events)
         rss_mb = peak_rss_mb(pid)
-        skipped = redelivered(metrics)
+        deliveries = {k: v for k, v in _outcomes(metrics).items() if k not in ("processed", "rejected")}
         worker.stop()
         assignments = worker.log_path.read_text(errors="replace").count("Setting newly assigned partitions")
         worker = None
@@ -507,8 +514,8 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         "raw_events_per_s": round(raw.events_per_s, 1),
         "raw_runs_events_per_s": [round(r.events_per_s, 1) for r in raw_runs],
         "faust_noop_events_per_s": round(faust_noop.events_per_s, 1),
-        "ratio": round(_rate(timing.events_per_s, raw.events_per_s), 5),
-        "noop_ratio": round(_rate(timing.events_per_s, faust_noop.events_per_s), 4),
+        "ratio": float(f"{_rate(timing.events_per_s, raw.events_per_s):.4g}"),
+        "noop_ratio": float(f"{_rate(timing.events_per_s, faust_noop.events_per_s):.4g}"),
         "changelog_records": changelog,
         "changelog_records_per_event": round(changelog / events, 4),
         "peak_rss_mb": round(rss_mb, 1),
@@ -526,8 +533,10 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
             "max_merge_buffered": int(max((x.buffered or 0.0) for x in samples)),
             "poll_s": POLL_S,
         },
-        "worker_skipped_as_redelivered": skipped,
+        "worker_unfinished_events": events - samples[-1].consumed,
+        "worker_other_deliveries": deliveries,
         "worker_accepted": int(metrics.get("restock_accepted_events_total{}", 0)),
+        "worker_applied_before": int(metrics.get("restock_events_total{outcome=redelivered,topic=applied_before}", 0)),
         "worker_dead_letters": {
             k.split("reason=", 1)[1].rstrip("}"): int(v)
             for k, v in sorted(metrics.items())
@@ -582,13 +591,15 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     print(f"worker peak RSS (VmHWM):                {rss_mb:,.1f} MiB")
     dead = result["worker_dead_letters"]
     accepted = result["worker_accepted"]
-    print(f"worker: applied to state / dead-lettered: {accepted:,} / {sum(dead.values()):,} {dead or ''}".rstrip())
+    print(
+        f"worker: applied to state / already applied / dead-lettered: {accepted:,} / "
+        f"{result['worker_applied_before']:,} / {sum(dead.values()):,} {dead or ''}".rstrip()
+    )
     if result["worker_merge_idle_skips"]:
         print(f"worker: events merged past a queue judged idle: {result['worker_merge_idle_skips']}")
-    if skipped:
-        print(
-            f"note: the worker skipped {skipped} message(s) as 'redelivered' with {assignments} partition "
-            "assignment(s); without a rebalance nothing is delivered twice, so these were never processed"
-        )
+    if result["worker_unfinished_events"]:
+        print(f"worker: NOT processed although taken: {result['worker_unfinished_events']} event(s)")
+    if deliveries:
+        print(f"worker: deliveries besides processed/rejected: {deliveries} with {assignments} partition assignment(s)")
     print(orjson.dumps(result).decode(), flush=True)
     return result
