@@ -1,8 +1,8 @@
 """The Faust app: one agent over the three input topics, one changelogged RocksDB table, two output topics.
 
-Why one agent: the three topics must be merged per partition in a deterministic order (see
-``streams.merge``), so they are consumed by one stream whose batches are decoded, routed to their
-partition's merger and processor, and acknowledged only once their effects are written.
+Why one agent: a partition's decisions need all three topics' progress, so their events go through one
+stream whose batches are decoded, applied per partition (``streams.processor``) and acknowledged once their
+effects are written. Nothing is held back between batches, so every event of a batch is finished with it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -18,16 +18,16 @@ from faust.types import TP
 
 from schemas import decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection, ValidationLimits
-from streams.acks import OrderedAcks
+from streams import faust_flow
 from streams.dead_letters import dead_letter_bytes
 from streams.decision import DecisionEngine
-from streams.delivery import DeliveryCursor, Verdict
+from streams.delivery import DeliveryGuard, Verdict
 from streams.faust_store import FaustPartitionStore
-from streams.merge import PartitionMerger
 from streams.metrics import WorkerMetrics
-from streams.processor import InputEvent, PartitionProcessor, Rejected, StepResult, boundary_ms
+from streams.pacing import TopicPacing
+from streams.processor import ApplyResult, InputEvent, PartitionProcessor, boundary_ms
 from streams.settings import Settings
-from streams.state_codec import Topic
+from streams.state_codec import I64_MIN, Topic
 
 log = logging.getLogger("restock.worker")
 
@@ -36,14 +36,15 @@ STATE_TABLE = "state"
 
 @dataclass
 class PartitionRuntime:
-    merger: PartitionMerger
-    processor: PartitionProcessor | None = None
-    anchor: Any = None
-    last_arrival_wall: float = field(default_factory=time.time)
+    """One assigned partition: its processor (state cache), its topics' pacing and an event to route writes."""
+
+    processor: PartitionProcessor
+    pacing: TopicPacing
+    store: FaustPartitionStore
 
 
 class Worker:
-    """Holds the per-partition merge and state processors of one Faust worker process."""
+    """Holds the per-partition processors of one Faust worker process."""
 
     def __init__(self, app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
         self.app = app
@@ -60,11 +61,12 @@ class Worker:
             settings.topic_inventory: Topic.INVENTORY,
             settings.topic_clicks: Topic.CLICKS,
         }
+        self.topic_name = {topic: name for name, topic in self.topic_of.items()}
         self.decoders = {Topic.ORDERS: decode_order, Topic.INVENTORY: decode_inventory, Topic.CLICKS: decode_click}
         self.table = app.Table(
             STATE_TABLE, partitions=settings.partitions,
             key_type=bytes, value_type=bytes,
-            help="Per sku|location hot records, history ring buffers and per-partition progress.",
+            help="Per partition: shard records of sku|location state, history blocks and progress.",
         )  # fmt: skip
         self.reorders = app.topic(settings.topic_reorders, key_serializer="raw", value_serializer="raw")
         self.dlq = app.topic(settings.topic_dlq, key_serializer="raw", value_serializer="raw")
@@ -72,235 +74,177 @@ class Worker:
         self.partitions: dict[int, PartitionRuntime] = {}
         self.stream: Any = None
         self.lock = asyncio.Lock()
-        self.caught_up = False
-        self.last_batch_at = time.monotonic()
-        self.paused: set[TP] = set()
-        self.acks = OrderedAcks()
-        self.cursor = DeliveryCursor()
-        self.last_wait_log = 0.0
+        self.guard = DeliveryGuard()
 
     # ---------------------------------------------------------------------------------------------
-    def runtime_for(self, partition: int) -> PartitionRuntime:
+    def runtime_for(self, partition: int, anchor: Any) -> PartitionRuntime:
         runtime = self.partitions.get(partition)
         if runtime is None:
-            runtime = self.partitions[partition] = PartitionRuntime(PartitionMerger(self.settings.merge_idle_s))
+            store = FaustPartitionStore(self.table, anchor, partition)
+            pacing = TopicPacing(self.settings.topic_idle_s, self.settings.max_topic_lead_seconds * 1000)
+            runtime = self.partitions[partition] = PartitionRuntime(PartitionProcessor(store, self.settings), pacing,
+                                                                    store)  # fmt: skip
+        else:
+            runtime.store.anchor = anchor
         return runtime
 
-    def forget(self, partitions: set[int]) -> None:
-        """Drop revoked partitions: their unacknowledged events are redelivered to the new owner."""
-        for partition in partitions:
-            self.partitions.pop(partition, None)
-        self.acks.forget(partitions)
-        self.cursor.forget(partitions)
-
-    def processor_for(self, partition: int, runtime: PartitionRuntime) -> PartitionProcessor:
-        store = FaustPartitionStore(self.table, self.stream, runtime.anchor, partition)
-        if runtime.processor is None:
-            runtime.processor = PartitionProcessor(store, self.settings)
-        else:
-            runtime.processor.store = store
-        return runtime.processor
+    async def forget(self, partitions: set[int]) -> None:
+        """Drop revoked partitions once no batch is using them; their unacknowledged events go to the new owner."""
+        async with self.lock:
+            for partition in partitions:
+                self.partitions.pop(partition, None)
+            self.guard.forget(partitions)
 
     async def handle_batch(self, stream: Any, events: list[Any]) -> None:
         async with self.lock:
             await self._handle_batch(stream, events)
 
-    async def drain_all(self) -> None:
-        """Move merged events along when a batch has not come for a while (queues may have gone idle)."""
-        if self.stream is None:
-            return
+    async def tick(self) -> None:
+        """Take decisions that became due by wall-clock time (a topic went quiet) and re-plan pacing."""
         async with self.lock:
-            if time.monotonic() - self.last_batch_at > 2 * self.settings.batch_within_s:
-                self.caught_up = True  # no batch came although the stream would have returned a partial one
+            await self._reseek()
             for partition in sorted(self.partitions):
-                await self._drain(self.stream, partition)
-            self._log_waiting()
-
-    def _log_waiting(self) -> None:
-        """Say which topic a partition's merge is waiting for, at most every 10 s (an operator's first question)."""
-        now = time.monotonic()
-        if now - self.last_wait_log < 10:
-            return
-        for partition, runtime in sorted(self.partitions.items()):
-            queues = runtime.merger.queues
-            if runtime.merger.buffered:
-                self.last_wait_log = now
-                log.info(
-                    "merge waiting",
-                    extra={
-                        "partition": partition,
-                        "queued": {name: len(queues[topic]) for name, topic in self.topic_of.items()},
-                        "caught_up": self.caught_up,
-                        "quiet_s": [round(time.monotonic() - t, 1) for t in runtime.merger.last_arrival],
-                    },
-                )
+                await self._advance(partition, self.partitions[partition])
 
     async def _handle_batch(self, stream: Any, events: list[Any]) -> None:
         started = time.perf_counter()
         self.stream = stream
-        self.caught_up = len(events) < self.settings.batch_max_events
+        generation = self.app.consumer_generation_id
         now_ms = int(time.time() * 1000)
-        touched: set[int] = set()
+        inputs: dict[int, list[InputEvent]] = {}
+        current: list[Any] = []
         for event in events:
             message = event.message
-            topic = self.topic_of[message.topic]
-            runtime = self.runtime_for(message.partition)
-            verdict = self.cursor.classify(message.topic, message.partition, message.offset)
-            if verdict is not Verdict.TAKE:
-                await self._skip_delivery(message, verdict)
+            if message.generation_id != generation:
+                continue  # fetched before a rebalance; Faust delivers it again to whoever owns it now
+            verdict = self.guard.classify(message.topic, message.partition, message.offset)
+            if verdict is Verdict.HOLE:
+                self.metrics.out_of_sequence.labels(verdict.value).inc()
+                log.error(
+                    "input offsets missing after a re-fetch: taken as a hole in the topic",
+                    extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
+                )
+            elif verdict is not Verdict.TAKE:
+                await self._out_of_sequence(event, verdict)
                 continue
-            delivery = self.acks.delivered(event)
+            current.append(event)
+            topic = self.topic_of[message.topic]
+            runtime = self.runtime_for(message.partition, event)
             decoded = self.decoders[topic](message.value, message.key, now_ms, self.limits)
             if isinstance(decoded, Rejection):
-                self._dead_letter(event, decoded.reason, decoded.detail, decoded.event_id)
                 self.metrics.events.labels(message.topic, "rejected").inc()
-                delivery.finished = True
+                if not runtime.processor.finished_before(topic, message.offset):
+                    self._dead_letter(event, decoded.reason, decoded.detail, decoded.event_id)
+                    runtime.processor.note_finished(topic, message.offset)
                 continue
-            runtime.anchor = event
-            runtime.last_arrival_wall = time.time()
-            key = message.key or b""  # the decoder refused messages without the right key
-            runtime.merger.add(InputEvent(topic, message.offset, key, decoded.event_time_ms, decoded, delivery))
-            touched.add(message.partition)
-        for partition in sorted(set(self.partitions) | touched):
-            await self._drain(stream, partition)
-        await self._ack_ready(stream)
+            inputs.setdefault(message.partition, []).append(
+                InputEvent(topic, message.offset, message.key, decoded.event_time_ms, decoded, event)
+            )
+        for partition in sorted(inputs):
+            runtime = self.partitions[partition]
+            items = inputs[partition]
+            result = runtime.processor.apply(items)
+            for topic in {item.topic for item in items}:
+                runtime.pacing.delivered(topic)
+            self._count(items, result)
+        for partition in sorted({e.message.partition for e in current}):
+            await self._advance(partition, self.partitions[partition])
+        for event in current:
+            await stream.ack(event)
         self.metrics.batch_events.observe(len(events))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
-        self.last_batch_at = time.monotonic()  # from now on the stream could hand over the next batch
 
-    async def _drain(self, stream: Any, partition: int) -> None:
-        runtime = self.partitions.get(partition)
-        if runtime is None or runtime.anchor is None:
-            return
-        items = runtime.merger.drain(self.caught_up)
-        self.metrics.buffered.set(sum(r.merger.buffered for r in self.partitions.values()))
-        for name, topic in self.topic_of.items():
-            if runtime.merger.idle_skips[topic]:
-                self.metrics.idle_skips.labels(name).inc(runtime.merger.idle_skips[topic])
-                runtime.merger.idle_skips[topic] = 0
-        self._apply_backpressure(partition, runtime)
-        if not items:
-            return
-        processor = self.processor_for(partition, runtime)
-        while items:
-            step = processor.apply_until_decision(items)
-            for rejected in step.rejected:
-                self._reject(rejected)
-            done, items = items[: step.consumed], items[step.consumed :]
-            self._count_outcomes(done, step)
-            if step.decision_window is not None:
-                await self._decide(processor, step.decision_window)
-            for item in done:
-                item.ref.finished = True
-        processor.write_meta()
-        await self._ack_ready(stream)
-        if processor.watermark_ms is not None:
-            self.metrics.lag.labels(str(partition)).set(time.time() - processor.watermark_ms / 1000)
+    def _count(self, items: list[InputEvent], result: ApplyResult) -> None:
+        for rejected in result.rejected:
+            ref = rejected.item.ref
+            self._dead_letter(ref, rejected.reason, rejected.detail, rejected.item.event.event_id)
+        counts: dict[int, int] = {}
+        for item in items:
+            counts[item.topic] = counts.get(item.topic, 0) + 1
+        for topic, n in sorted(counts.items()):
+            name = self.topic_name[Topic(topic)]
+            again = result.applied_before[topic]
+            self.metrics.events.labels(name, "processed").inc(n - again)
+            if again:
+                self.metrics.events.labels(name, "redelivered").inc(again)
+        self.metrics.accepted.inc(result.accepted)
 
-    async def _skip_delivery(self, message: Any, verdict: Verdict) -> None:
-        """A repeat is dropped (its first delivery is being handled); a gap re-fetches from the missing offset."""
-        self.metrics.events.labels(message.topic, "redelivered" if verdict is Verdict.REPEAT else "refetched").inc()
-        if verdict is Verdict.GAP:
-            expected = self.cursor.expected(message.topic, message.partition)
+    async def _out_of_sequence(self, event: Any, verdict: Verdict) -> None:
+        """A repeat is acknowledged and dropped; past a hole the partition is re-fetched from the missing offset."""
+        message = event.message
+        self.metrics.out_of_sequence.labels(verdict.value).inc()
+        if verdict is Verdict.REPEAT:
+            await self.stream.ack(event)
+        elif verdict is Verdict.REFETCH:
+            expected = self.guard.expected(message.topic, message.partition)
             log.warning(
-                "offset gap: re-fetching",
-                extra={"topic": message.topic, "partition": message.partition, "got": message.offset,
+                "input offsets skipped: re-fetching",
+                extra={"topic": message.topic, "partition": message.partition, "offset": message.offset,
                        "expected": expected},
             )  # fmt: skip
             if expected is not None:
-                await self.app.consumer.seek(TP(message.topic, message.partition), expected)
+                await self._seek(message.topic, message.partition, expected)
+        else:
+            await self._reseek()
 
-    async def _ack_ready(self, stream: Any) -> None:
-        for event in self.acks.ready():
-            await stream.ack(event)
+    async def _seek(self, topic: str, partition: int, offset: int) -> None:
+        # seek_wait runs on the consumer's own thread (Consumer.seek calls aiokafka from this one)
+        await self.app.consumer.seek_wait({TP(topic, partition): offset})
 
-    def _apply_backpressure(self, partition: int, runtime: PartitionRuntime) -> None:
-        """Pause this partition's topics that have events waiting while another one is behind; resume later.
+    async def _reseek(self) -> None:
+        for topic, partition, offset in self.guard.seeks_due():
+            await self._seek(topic, partition, offset)
 
-        Without this, a topic that the consumer happens to deliver late would let the other two pile up in the
-        merge without bound.
-        """
-        limit = self.settings.merge_max_buffered
-        tps = {TP(name, partition) for name, topic in self.topic_of.items() if runtime.merger.queues[topic]}
-        if runtime.merger.buffered > limit:
-            newly = tps - self.paused
-            if newly:
-                self.app.consumer.pause_partitions(newly)
-                self.paused |= newly
-                runtime.merger.restart_idle_clocks()
-                log.info("merge backpressure", extra={"partition": partition, "paused": sorted(t.topic for t in newly)})
-        elif runtime.merger.buffered < limit // 2:
-            mine = {tp for tp in self.paused if tp.partition == partition}
-            if mine:
-                self.app.consumer.resume_partitions(mine)
-                self.paused -= mine
-
-    def _count_outcomes(self, done: list[InputEvent], step: StepResult) -> None:
-        """Per-topic accepted counts; rejected ones were counted when dead-lettered."""
-        by_topic: dict[str, int] = {}
-        for item in done:
-            topic = item.ref.message.topic
-            by_topic[topic] = by_topic.get(topic, 0) + 1
-        if step.redelivered:
-            self.metrics.events.labels("applied_before", "redelivered").inc(step.redelivered)
-        accepted_total = step.accepted
-        for topic, n in sorted(by_topic.items()):
-            self.metrics.events.labels(topic, "processed").inc(n)
-        self.metrics.accepted.inc(accepted_total)
+    async def _advance(self, partition: int, runtime: PartitionRuntime) -> None:
+        """Run every decision that is due, write the partition's state, then pause or resume its topics."""
+        processor, pacing = runtime.processor, runtime.pacing
+        watermarks = processor.watermarks.tolist()
+        gate = pacing.gate(watermarks, self.settings.idle_close_after_s)
+        window = processor.due_window(gate)
+        while window is not None:
+            await self._decide(processor, window)
+            window = processor.due_window(gate)
+        self.metrics.changelog_writes.inc(processor.flush())
+        pause, resume = pacing.plan(watermarks)
+        if pause:
+            faust_flow.pause(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in pause})
+        if resume:
+            faust_flow.resume(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in resume})
+        if pause or resume:
+            log.info(
+                "pacing",
+                extra={"partition": partition, "paused": sorted(self.topic_name[Topic(t)] for t in pacing.paused),
+                       "watermarks_ms": watermarks},
+            )  # fmt: skip
+        for topic, mark in enumerate(watermarks):
+            if mark != I64_MIN:
+                self.metrics.lag.labels(str(partition), self.topic_name[Topic(topic)]).set(time.time() - mark / 1000)
+        self.metrics.paused.labels(str(partition)).set(len(pacing.paused))
 
     async def _decide(self, processor: PartitionProcessor, window: int) -> None:
         started = time.perf_counter()
-        created_ms = max(processor.watermark_ms or 0, boundary_ms(window, self.settings.decision_offset_seconds))
-        decisions = self.engine.decide(list(processor.store.items()), window, created_ms)
+        due_ms = boundary_ms(window, self.settings.decision_offset_seconds) + self.settings.grace_seconds * 1000
+        rows = processor.prepare_decision(window)
+        decisions = self.engine.decide(rows, window, due_ms)
         for key, payload in decisions.payloads:
             await self.reorders.send(key=key, value=payload)
         if decisions.payloads:
             await self.app.producer.flush()
-        processor.record_decision(window, decisions.pending)
+        processor.record_decision(window, decisions.ordered)
         self.metrics.commands.inc(len(decisions.payloads))
         self.metrics.state_keys.set(decisions.keys_seen)
         self.metrics.decision_seconds.observe(time.perf_counter() - started)
         log.info(
             "decision pass",
-            extra={"partition": processor.store.partition, "window": window, "keys": decisions.keys_seen,
+            extra={"partition": processor.partition, "window": window, "keys": decisions.keys_seen,
                    "commands": len(decisions.payloads)},
         )  # fmt: skip
-
-    def _reject(self, rejected: Rejected) -> None:
-        ref = rejected.item.ref
-        self._dead_letter(ref, rejected.reason, rejected.detail, rejected.item.event.event_id)
 
     def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:
         message = event.message
         payload = dead_letter_bytes(self.settings.app_id, message, reason, detail, event_id)
         self.dlq.send_soon(key=message.key, value=payload)  # delivered before the offset commit (it flushes)
         self.metrics.dlq.labels(str(reason)).inc()
-
-    async def close_idle_partitions(self) -> None:
-        async with self.lock:
-            await self._close_idle_partitions()
-
-    async def _close_idle_partitions(self) -> None:
-        """Advance event time of partitions that received nothing for ``idle_close_after_s``.
-
-        Event time is assumed to pass like wall-clock time while a partition is idle, so a quiet partition still
-        reaches its daily decision; a replay that has finished moves on by the idle time only, not to today.
-        """
-        now = time.time()
-        for partition, runtime in sorted(self.partitions.items()):
-            processor = runtime.processor
-            idle_s = now - runtime.last_arrival_wall
-            if processor is None or processor.watermark_ms is None or idle_s < self.settings.idle_close_after_s:
-                continue
-            if runtime.merger.buffered:
-                continue
-            target = processor.watermark_ms + int(idle_s * 1000)
-            runtime.last_arrival_wall = now
-            processor = self.processor_for(partition, runtime)
-            window = processor.advance_idle(target)
-            while window is not None:
-                await self._decide(processor, window)
-                window = processor.advance_idle(target)
 
 
 def create_app(settings: Settings, bootstrap_servers: str, metrics: WorkerMetrics | None = None) -> Worker:
@@ -316,7 +260,6 @@ def create_app(settings: Settings, bootstrap_servers: str, metrics: WorkerMetric
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         producer_max_batch_size=settings.producer_max_batch_size,
-        # Small per-partition fetches interleave the three topics closely, so the merge rarely waits on one.
         consumer_max_fetch_size=max(256 * 1024, 2 * settings.max_message_bytes),
         web_enabled=False,
         key_serializer="raw",
@@ -332,16 +275,12 @@ def create_app(settings: Settings, bootstrap_servers: str, metrics: WorkerMetric
         async for events in stream.noack_take(settings.batch_max_events, within=settings.batch_within_s):
             await worker.handle_batch(stream, events)
 
-    @app.timer(interval=max(1.0, settings.merge_idle_s / 2))  # type: ignore[untyped-decorator]
-    async def drain_idle_queues() -> None:
-        await worker.drain_all()
-
-    @app.timer(interval=max(1.0, min(60.0, settings.idle_close_after_s / 4)))  # type: ignore[untyped-decorator]
-    async def close_idle() -> None:
-        await worker.close_idle_partitions()
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def tick() -> None:
+        await worker.tick()
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(app: faust.App, revoked: set[Any], **kwargs: Any) -> None:
-        worker.forget({tp.partition for tp in revoked if tp.topic in worker.topic_of})
+        await worker.forget({tp.partition for tp in revoked if tp.topic in worker.topic_of})
 
     return worker

@@ -12,11 +12,9 @@ One run on the embedded broker (``restock bench ingest``):
    doing ``take_events(2000, within=0.2)`` and counting), timed from its first batch to its last;
 4. **restock worker**: ``restock worker`` in a :class:`~streams.worker_process.WorkerProcess` with a fresh app
    id. Its ``restock_events_total`` counters are polled; the rate is taken between the first poll that sees
-   processed events and the first poll at which every event has reached the worker (processed, or held in
-   the cross-topic merge). The few events the merge holds at the very end until a topic has been quiet for
-   ``merge_idle_s`` (the default, 5 s) are processed after that wait; that idle tail is reported apart and
-   not counted in ``events_per_s``. Then the peak RSS (``VmHWM``) is read, the worker is stopped and the
-   records of its state changelog are counted.
+   finished events and the first poll at which all of them are finished (processed or dead-lettered at
+   decode). Then the peak RSS (``VmHWM``) is read, the worker is stopped and the records of its state
+   changelog are counted.
 
 It prints a table and, as the last line, one JSON object. Everything it starts is stopped by PID in a
 ``finally`` (Ctrl-C included); the RocksDB directories of the run are removed, the logs are kept.
@@ -24,7 +22,6 @@ It prints a table and, as the last line, one JSON object. Everything it starts i
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import signal
@@ -53,13 +50,9 @@ RAW_RUNS = 3  # one raw read takes well under a second, so one run is at the mer
 NOOP_BATCH = 2000
 NOOP_WITHIN_S = 0.2
 WORKER_BATCH = 5000
-# The worker's default. Shorter is not neutral: with 2 s, 14-36 % of a 200k-event run were dead-lettered as late
-# in our runs, because under load a topic's queue can stay empty for seconds and the merge goes on without it.
-MERGE_IDLE_S = Settings.model_fields["merge_idle_s"].default
 SESSION_TIMEOUT_S = 3.0
 POLL_S = 0.2
 STALL_S = 60.0  # no progress for this long (start-up included) ends the run with an error
-SETTLE_S = 2 * MERGE_IDLE_S + 2  # quiet time after which a worker short of the total is taken as done
 PROGRESS_EVERY_S = 3.0
 
 
@@ -301,8 +294,7 @@ class NoopRun:
 @dataclass(frozen=True)
 class Sample:
     at: float
-    consumed: int
-    buffered: float | None
+    finished: int
 
 
 @dataclass
@@ -313,69 +305,44 @@ class WorkerTiming:
     seconds: float
     counted: int
     method: str
-    tail_events: int
-    idle_tail_s: float
-    events_per_s_incl_tail: float
 
 
 def worker_timing(samples: list[Sample], events: int) -> WorkerTiming:
-    """First poll with processed events -> the poll at which the count stopped with every event in hand.
+    """From the first poll that saw finished events to the first poll that saw all ``events`` finished.
 
-    The end of the busy part is the first count that (a) did not move by the next poll and (b) together with
-    the events held in the merge covers the final count: all input has reached the worker and the rest waits
-    for ``merge_idle_s`` of quiet (the idle tail). While a batch is being drained the counters run ahead of
-    the ``buffered`` gauge (it is set after each partition's drain), hence the stall condition (a).
+    Tiny runs, where most events finish in the first batch, are timed from the last poll before any finished
+    (``method: coarse``); the rate then includes part of the first batch's wait.
     """
-    final = samples[-1].consumed
-    seen = [s for s in samples if s.consumed > 0]
+    seen = [s for s in samples if s.finished > 0]
     if not seen:
-        raise BrokerError("the worker processed no events")
+        raise BrokerError("the worker finished no events")
     first = seen[0]
-    done = next(s for s in seen if s.consumed == final)
-    main = done
-    for s, after in itertools.pairwise(seen):
-        if s.buffered is not None and s.consumed + s.buffered >= final and after.consumed == s.consumed:
-            main = next(x for x in seen if x.consumed == s.consumed)  # the first poll that saw this count
-            break
-    if main.at > done.at:
-        main = done
-    start, base, method = first.at, first.consumed, "steady"
-    if main.consumed - base < 0.25 * events or main.at - start < 1.0:
-        # Tiny runs: most events come in the first batch. Time from the last poll before any was processed.
-        zero = [s for s in samples if s.consumed == 0 and s.at < first.at]
+    done = next((s for s in seen if s.finished >= events), seen[-1])
+    start, base, method = first.at, first.finished, "steady"
+    if done.finished - base < 0.25 * events or done.at - start < 1.0:
+        zero = [s for s in samples if s.finished == 0 and s.at < first.at]
         start, base, method = (zero[-1].at if zero else samples[0].at), 0, "coarse"
-    counted, seconds = main.consumed - base, main.at - start
-    incl = _rate(final - base, done.at - start)
-    return WorkerTiming(
-        events_per_s=_rate(counted, seconds),
-        seconds=seconds,
-        counted=counted,
-        method=method,
-        tail_events=final - main.consumed,
-        idle_tail_s=done.at - main.at,
-        events_per_s_incl_tail=incl,
-    )
+    counted, seconds = done.finished - base, done.at - start
+    return WorkerTiming(_rate(counted, seconds), seconds, counted, method)
 
 
-def _outcomes(metrics: dict[str, float]) -> dict[str, int]:
-    """``restock_events_total`` summed by outcome over the input topics (``topic=applied_before`` counts events
-    already counted as processed: a processor-level repeat, left out)."""
+def outcomes(metrics: dict[str, float]) -> dict[str, int]:
+    """``restock_events_total`` summed over the input topics by outcome."""
     out: dict[str, int] = {}
     for key, value in metrics.items():
-        if key.startswith("restock_events_total{") and "topic=applied_before" not in key:
+        if key.startswith("restock_events_total{"):
             outcome = key.split("outcome=", 1)[1].split(",", 1)[0].rstrip("}")
             out[outcome] = out.get(outcome, 0) + int(value)
     return out
 
 
-def finished(metrics: dict[str, float]) -> int:
-    """Input events the worker is done with: processed (applied, late or duplicate) or rejected at decode.
-
-    Repeated deliveries (``redelivered``) and messages skipped to be fetched again (``refetched``) are left out,
-    so this reaches the number of published events exactly once each has been handled.
-    """
-    outcomes = _outcomes(metrics)
-    return outcomes.get("processed", 0) + outcomes.get("rejected", 0)
+def _labelled(metrics: dict[str, float], name: str, label: str) -> dict[str, int]:
+    prefix = f"{name}{{"
+    return {
+        k.split(f"{label}=", 1)[1].split(",", 1)[0].rstrip("}"): int(v)
+        for k, v in sorted(metrics.items())
+        if k.startswith(prefix) and v
+    }
 
 
 def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path) -> dict[str, str]:
@@ -387,7 +354,6 @@ def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path)
         "RESTOCK_WEB_BIND": "127.0.0.1",
         "RESTOCK_PARTITIONS": str(settings.partitions),
         "RESTOCK_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S),
-        "RESTOCK_MERGE_IDLE_S": str(MERGE_IDLE_S),
         "RESTOCK_BATCH_MAX_EVENTS": str(WORKER_BATCH),
         "RESTOCK_PRODUCER_MAX_BATCH_SIZE": "1",
         "RESTOCK_LOG_LEVEL": "info",
@@ -402,12 +368,7 @@ def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path)
 def poll_worker(
     worker: WorkerProcess, events: int, timeout_s: float, progress: Progress
 ) -> tuple[list[Sample], dict[str, float]]:
-    """Poll the worker's metrics every ``POLL_S`` until it has finished ``events`` (else the timeout or a stall).
-
-    A worker that took every message but dropped some as repeated deliveries never finishes them all: once
-    finished + repeats covers ``events`` and nothing moved for ``SETTLE_S``, the run goes on without them (the
-    result shows the shortfall as ``worker_unfinished_events``).
-    """
+    """Poll the worker's metrics every ``POLL_S`` until it has finished ``events`` (else the timeout or a stall)."""
     started = time.monotonic()
     deadline = started + timeout_s
     samples: list[Sample] = []
@@ -420,12 +381,11 @@ def poll_worker(
         polled = worker.metrics()
         if polled:
             metrics = polled
-            samples.append(Sample(at, finished(polled), polled.get("restock_merge_buffered_events{}")))
-            if samples[-1].consumed != count:
-                count, moved_at = samples[-1].consumed, at
+            done = outcomes(polled)
+            samples.append(Sample(at, done.get("processed", 0) + done.get("rejected", 0)))
+            if samples[-1].finished != count:
+                count, moved_at = samples[-1].finished, at
             if count >= events:
-                return samples, metrics
-            if count + _outcomes(polled).get("redelivered", 0) >= events and at - moved_at >= SETTLE_S:
                 return samples, metrics
         if at - moved_at > STALL_S:
             raise BrokerError(
@@ -494,7 +454,6 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         samples, metrics = poll_worker(worker, events, wait_s, progress)
         timing = worker_timing(samples, events)
         rss_mb = peak_rss_mb(pid)
-        deliveries = {k: v for k, v in _outcomes(metrics).items() if k not in ("processed", "rejected")}
         worker.stop()
         assignments = worker.log_path.read_text(errors="replace").count("Setting newly assigned partitions")
         worker = None
@@ -523,31 +482,17 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         "keys": keys,
         "partitions": partitions,
         "publish_events_per_s": round(published.events_per_s, 1),
-        "events_per_s_incl_idle_tail": round(timing.events_per_s_incl_tail, 1),
         "worker_timing": {
             "method": timing.method,
             "counted_events": timing.counted,
             "seconds": round(timing.seconds, 3),
-            "idle_tail_events": timing.tail_events,
-            "idle_tail_s": round(timing.idle_tail_s, 2),
-            "max_merge_buffered": int(max((x.buffered or 0.0) for x in samples)),
             "poll_s": POLL_S,
         },
-        "worker_unfinished_events": events - samples[-1].consumed,
-        "worker_other_deliveries": deliveries,
+        "worker_outcomes": outcomes(metrics),
         "worker_accepted": int(metrics.get("restock_accepted_events_total{}", 0)),
-        "worker_applied_before": int(metrics.get("restock_events_total{outcome=redelivered,topic=applied_before}", 0)),
-        "worker_dead_letters": {
-            k.split("reason=", 1)[1].rstrip("}"): int(v)
-            for k, v in sorted(metrics.items())
-            if k.startswith("restock_dlq_total{") and v
-        },
+        "worker_dead_letters": _labelled(metrics, "restock_dlq_total", "reason"),
+        "worker_out_of_sequence": _labelled(metrics, "restock_out_of_sequence_total", "verdict"),
         "worker_assignments": assignments,
-        "worker_merge_idle_skips": {
-            k.split("topic=", 1)[1].rstrip("}").rsplit(".", 1)[-1]: int(v)
-            for k, v in sorted(metrics.items())
-            if k.startswith("restock_merge_idle_skips_total{") and v
-        },
         "worker_busy": {
             "handle_batch_s": round(metrics.get("restock_batch_seconds_sum{}", 0.0), 3),
             "batches": int(metrics.get("restock_batch_seconds_count{}", 0)),
@@ -557,10 +502,11 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
             "decision_pass_s": round(metrics.get("restock_decision_pass_seconds_sum{}", 0.0), 3),
             "decision_passes": int(metrics.get("restock_decision_pass_seconds_count{}", 0)),
             "commands": int(metrics.get("restock_commands_total{}", 0)),
+            "state_writes": int(metrics.get("restock_changelog_writes_total{}", 0)),
         },
         "settings": {
             "batch_max_events": WORKER_BATCH,
-            "merge_idle_s": MERGE_IDLE_S,
+            "state_shards": Settings().state_shards,
             "producer_max_batch_size": 1,
             "session_timeout_s": SESSION_TIMEOUT_S,
             "noop_take_events": [NOOP_BATCH, NOOP_WITHIN_S],
@@ -578,10 +524,6 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     print(_table(rows, raw.events_per_s))
     print()
     print(f"restock worker / Faust no-op:           {result['noop_ratio']:.3f}")
-    print(
-        f"worker incl. merge idle tail:           {timing.events_per_s_incl_tail:,.0f} events/s "
-        f"({timing.tail_events} events released after {timing.idle_tail_s:.1f} s)"
-    )
     busy = result["worker_busy"]
     print(
         f"worker time in handle_batch:            {busy['handle_batch_s']:.1f} s in {busy['batches']} batches "
@@ -590,16 +532,14 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
     print(f"changelog records:                      {changelog:,} ({changelog / events:.3f} per event)")
     print(f"worker peak RSS (VmHWM):                {rss_mb:,.1f} MiB")
     dead = result["worker_dead_letters"]
-    accepted = result["worker_accepted"]
     print(
-        f"worker: applied to state / already applied / dead-lettered: {accepted:,} / "
-        f"{result['worker_applied_before']:,} / {sum(dead.values()):,} {dead or ''}".rstrip()
+        f"worker: applied to state / dead-lettered: {result['worker_accepted']:,} / {sum(dead.values()):,} "
+        f"{dead or ''}".rstrip()
     )
-    if result["worker_merge_idle_skips"]:
-        print(f"worker: events merged past a queue judged idle: {result['worker_merge_idle_skips']}")
-    if result["worker_unfinished_events"]:
-        print(f"worker: NOT processed although taken: {result['worker_unfinished_events']} event(s)")
-    if deliveries:
-        print(f"worker: deliveries besides processed/rejected: {deliveries} with {assignments} partition assignment(s)")
+    if result["worker_out_of_sequence"]:
+        print(
+            f"worker: deliveries out of offset order (dropped; re-fetched where missing): "
+            f"{result['worker_out_of_sequence']} with {assignments} partition assignment(s)"
+        )
     print(orjson.dumps(result).decode(), flush=True)
     return result

@@ -16,16 +16,9 @@ from forecasting import DemandForecast, DemandHistory, Forecaster, MovingAverage
 from policies import ItemParams, OrderDecision, explain, inventory_position, order_up_to, shelf_stock
 from schemas import ReorderCommand, command_id, encode_command
 from schemas.commands import ForecastSummary, QuantileLevel
+from streams.processor import DecisionRows
 from streams.settings import DAY_SECONDS, Settings
-from streams.state_codec import (
-    CLICK_CHANNELS,
-    HISTORY_SUFFIX,
-    HOT_HEADER,
-    META_PREFIX,
-    Channel,
-    HistoryRecord,
-    HotRecord,
-)
+from streams.state_codec import CLICK_CHANNELS, Channel
 
 QUANTILE_KEYS: tuple[QuantileLevel, ...] = ("0.5", "0.9", "0.95", "0.99")
 QUANTILE_LEVELS = tuple(float(k) for k in QUANTILE_KEYS)
@@ -33,18 +26,9 @@ _EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
-class PartitionBatch:
-    """Every series of a partition as arrays aligned by row."""
-
-    keys: list[bytes]
-    header: npt.NDArray[np.void]  # [n] HOT_HEADER
-    history: DemandHistory
-
-
-@dataclass(frozen=True)
 class DecisionOutcome:
     payloads: list[tuple[bytes, bytes]]
-    pending: dict[bytes, tuple[float, int, str]]
+    ordered: list[tuple[int, int, float, int, str]]  # (shard, row, quantity, need-by day, command id)
     keys_seen: int
 
 
@@ -52,53 +36,29 @@ def day_date(day: int) -> date:
     return _EPOCH + timedelta(days=day)
 
 
-def read_partition(items: list[tuple[bytes, bytes]], window: int, settings: Settings) -> PartitionBatch:
-    """Assemble daily history for days ``window - history_days .. window - 1`` from stored records."""
+def demand_history(rows: DecisionRows, window: int, settings: Settings) -> DemandHistory:
+    """Daily history for days ``window - history_days .. window - 1`` from the stored buckets.
+
+    Days before a series' first event, and days on which it was out of stock (an inventory event left on hand
+    at or below zero, or on hand carried forward from earlier days is), are unobserved.
+    """
     per_day = DAY_SECONDS // settings.bucket_seconds
-    length = settings.history_days * per_day
-    hot: dict[bytes, bytes] = {}
-    hist: dict[bytes, bytes] = {}
-    for key, value in items:
-        if key.startswith(META_PREFIX):
-            continue
-        if key.endswith(HISTORY_SUFFIX):
-            hist[key[: -len(HISTORY_SUFFIX)]] = value
-        else:
-            hot[key] = value
-    keys = sorted(hot)
-    n = len(keys)
-    first_bucket = (window - settings.history_days) * per_day
-    buckets = first_bucket + np.arange(length, dtype=np.int64)
-    values = np.zeros((n, length, len(Channel)), np.float64)
-    values[:, :, Channel.ON_HAND_END] = np.nan
-    headers = np.frombuffer(b"".join(hot[k][: HOT_HEADER.itemsize] for k in keys), HOT_HEADER, n)
-    for i, key in enumerate(keys):
-        raw_history = hist.get(key)
-        if raw_history is not None:
-            record = HistoryRecord.decode(raw_history, length)
-            valid = (buckets <= record.through_bucket) & (buckets > record.through_bucket - length)
-            values[i, valid] = record.values[buckets[valid] % length]
-        if headers[i]["n_open"]:
-            hot_record = HotRecord.decode(hot[key])
-            slot = hot_record.open_buckets - first_bucket
-            inside = (slot >= 0) & (slot < length)
-            values[i, slot[inside]] = hot_record.open_values[inside]
-    daily = values.reshape(n, settings.history_days, per_day, len(Channel))
+    n = len(rows.keys)
+    daily = rows.buckets.reshape(n, settings.history_days, per_day, len(Channel))
     demand = np.maximum(daily[..., Channel.DEMAND].sum(axis=2), 0.0)
     clicks = daily[..., list(CLICK_CHANNELS)].sum(axis=2)
     stockout = daily[..., Channel.STOCKOUT].max(axis=2) > 0
     on_hand = _last_known(daily[..., Channel.ON_HAND_END])
     days = window - settings.history_days + np.arange(settings.history_days)
-    first_day = np.where(headers["first_bucket"] >= 0, headers["first_bucket"] // per_day, np.iinfo(np.int64).max)
+    first_day = rows.header["first_bucket"] // per_day
     observed = (days[None, :] >= first_day[:, None]) & ~stockout & ~(on_hand <= 0)
-    history = DemandHistory(
-        series_ids=np.array([k.decode() for k in keys], dtype=object),
+    return DemandHistory(
+        series_ids=np.array([k.decode() for k in rows.keys], dtype=object),
         demand=demand.astype(np.float32),
         end_day=window - 1,
         observed=observed,
         clicks=clicks.astype(np.float32),
     )
-    return PartitionBatch(keys, headers, history)
 
 
 def _last_known(on_hand_end: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
@@ -115,6 +75,21 @@ def _last_known(on_hand_end: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]
     filled = day_end[np.arange(n)[:, None], idx]
     result: npt.NDArray[np.float32] = filled.astype(np.float32)
     return result
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything one decision pass computed, for formatting its commands one by one."""
+
+    rows: DecisionRows
+    history: DemandHistory
+    window: int
+    created_ms: int
+    params: ItemParams
+    decision: OrderDecision
+    forecast: DemandForecast
+    quantiles: npt.NDArray[np.float64]
+    pending: npt.NDArray[np.float64]
 
 
 class DecisionEngine:
@@ -145,15 +120,15 @@ class DecisionEngine:
             service_level=np.full(len(header), s.service_level),
         )
 
-    def decide(self, items: list[tuple[bytes, bytes]], window: int, created_ms: int) -> DecisionOutcome:
-        batch = read_partition(items, window, self.settings)
-        n = len(batch.keys)
+    def decide(self, rows: DecisionRows, window: int, created_ms: int) -> DecisionOutcome:
+        n = len(rows.keys)
         if n == 0:
-            return DecisionOutcome([], {}, 0)
-        header = batch.header
+            return DecisionOutcome([], [], 0)
+        history = demand_history(rows, window, self.settings)
+        header = rows.header
         params = self.item_params(header)
         horizon = int(np.ceil(params.protection_days.max()))
-        forecast = self.forecaster.predict(batch.history, horizon)
+        forecast = self.forecaster.predict(history, horizon)
         protection = forecast.over_period(params.protection_days)
         expires = header["pending_need_by_day"].astype(np.int64) + self.settings.pending_timeout_days
         pending_active = (header["pending_qty"] > 0) & (expires >= window)
@@ -172,71 +147,62 @@ class DecisionEngine:
         ordering = np.flatnonzero((decision.quantity > 0) & ~pending_active)
         quantiles = protection.quantile(QUANTILE_LEVELS)
         payloads: list[tuple[bytes, bytes]] = []
-        decided: dict[bytes, tuple[float, int, str]] = {}
+        ordered: list[tuple[int, int, float, int, str]] = []
+        context = _Context(rows, history, window, created_ms, params, decision, forecast, quantiles, pending)
         for i in ordering.tolist():
-            command = self._command(batch, i, window, created_ms, params, decision, forecast, quantiles, pending)
-            payloads.append((batch.keys[i], encode_command(command)))
+            command = self._command(context, i)
+            payloads.append((rows.keys[i], encode_command(command)))
             need_by_day = (command.need_by - _EPOCH).days
-            decided[batch.keys[i]] = (float(command.quantity), need_by_day, command.command_id)
-        return DecisionOutcome(payloads, decided, n)
+            ordered.append((int(rows.shard[i]), int(rows.row[i]), float(command.quantity), need_by_day,
+                            command.command_id))  # fmt: skip
+        return DecisionOutcome(payloads, ordered, n)
 
-    def _command(
-        self,
-        batch: PartitionBatch,
-        i: int,
-        window: int,
-        created_ms: int,
-        params: ItemParams,
-        decision: OrderDecision,
-        forecast: DemandForecast,
-        quantiles: npt.NDArray[np.float64],
-        pending: npt.NDArray[np.float64],
-    ) -> ReorderCommand:
+    def _command(self, c: _Context, i: int) -> ReorderCommand:
         s = self.settings
-        sku, location = batch.keys[i].decode().split("|", 1)
-        h = batch.header[i]
-        method = str(forecast.method[i])
-        reason = explain(decision, params, i)
+        sku, location = c.rows.keys[i].decode().split("|", 1)
+        h = c.rows.header[i]
+        method = str(c.forecast.method[i])
+        reason = explain(c.decision, c.params, i)
         if method != "moving_average":
-            observed = int(batch.history.observed[i].sum())
+            observed = int(c.history.observed[i].sum())
             reason = f"{method} ({observed} observed days, fewer than {s.min_history_days}): {reason}"
-        window_date = day_date(window)
-        lead_time = float(params.lead_time_days[i])
+        window_date = day_date(c.window)
+        lead_time = float(c.params.lead_time_days[i])
         return ReorderCommand(
             command_id=command_id(sku, location, s.policy_version, window_date),
             sku=sku,
             location=location,
-            quantity=int(decision.quantity[i]),
+            quantity=int(c.decision.quantity[i]),
             order_type="purchase",
             need_by=window_date + timedelta(days=int(np.ceil(lead_time))),
             decision_window=window_date,
-            decision_time=datetime.fromtimestamp(window * DAY_SECONDS + s.decision_offset_seconds, UTC),
-            created_at=datetime.fromtimestamp(created_ms / 1000, UTC),
-            inventory_position=round(float(decision.position[i])),
+            decision_time=datetime.fromtimestamp(c.window * DAY_SECONDS + s.decision_offset_seconds, UTC),
+            created_at=datetime.fromtimestamp(c.created_ms / 1000, UTC),
+            inventory_position=round(float(c.decision.position[i])),
             on_hand=round(float(h["on_hand"])),
             on_order=round(float(h["on_order"])),
             backorders=round(float(h["backorders"])),
-            pending_quantity=round(float(pending[i])),
-            reorder_point=float(decision.reorder_point[i]),
-            order_up_to=float(decision.order_up_to[i]),
-            safety_stock=float(decision.safety_stock[i]),
+            pending_quantity=round(float(c.pending[i])),
+            reorder_point=float(c.decision.reorder_point[i]),
+            order_up_to=float(c.decision.order_up_to[i]),
+            safety_stock=float(c.decision.safety_stock[i]),
             forecast=ForecastSummary(
-                protection_days=float(params.protection_days[i]),
-                mean=float(decision.protection_mean[i]),
-                std=float(decision.protection_std[i]),
-                quantiles=dict(zip(QUANTILE_KEYS, (float(v) for v in quantiles[i]), strict=True)),
-                daily_mean=float(forecast.mean[i, 0]),
+                protection_days=float(c.params.protection_days[i]),
+                mean=float(c.decision.protection_mean[i]),
+                std=float(c.decision.protection_std[i]),
+                quantiles=dict(zip(QUANTILE_KEYS, (float(v) for v in c.quantiles[i]), strict=True)),
+                daily_mean=float(c.forecast.mean[i, 0]),
                 method=method,
             ),
-            service_level=float(params.service_level[i]),
+            service_level=float(c.params.service_level[i]),
             lead_time_days=lead_time,
-            lead_time_std_days=float(params.lead_time_std_days[i]),
-            review_days=int(params.review_days[i]),
-            case_pack=int(params.case_pack[i]),
-            moq=int(params.moq[i]),
+            lead_time_std_days=float(c.params.lead_time_std_days[i]),
+            review_days=int(c.params.review_days[i]),
+            case_pack=int(c.params.case_pack[i]),
+            moq=int(c.params.moq[i]),
             unit_cost=None if np.isnan(h["unit_cost"]) else float(h["unit_cost"]),
-            rule=str(decision.labels()[i]),
+            rule=str(c.decision.labels()[i]),
             reason=reason[:1000],
-            model_version=forecast.model_version,
+            model_version=c.forecast.model_version,
             policy_version=s.policy_version,
         )

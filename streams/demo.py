@@ -94,7 +94,7 @@ def start_worker(settings: Settings, bootstrap: str, root: Path) -> WorkerProces
         "RESTOCK_STATE_DIR": str(settings.state_dir),
         "RESTOCK_WEB_PORT": str(free_loopback_port()),
         "RESTOCK_WEB_BIND": "127.0.0.1",
-        "RESTOCK_MERGE_IDLE_S": "2",
+        "RESTOCK_TOPIC_IDLE_S": "2",
     }
     worker = WorkerProcess(env, root / "worker.log").start()
     print(f"  worker pid {worker.process.pid if worker.process else '?'}, metrics on 127.0.0.1:{worker.metrics_port}")
@@ -117,9 +117,8 @@ def replay(history: SampleHistory, settings: Settings, bootstrap: str, worker: W
     worker.wait_consumed(total, timeout_s=1800, on_progress=show)
     show(total)
     progress.end()
-    deadline = time.monotonic() + 30
-    while worker.metrics().get("restock_merge_buffered_events{}", 0) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    print("  waiting for the last decisions (the topics have to go quiet) ...")
+    worker.wait_settled(total, quiet_s=4.0, timeout_s=60)
 
 
 def summarize(history: SampleHistory, settings: Settings, bootstrap: str, worker: WorkerProcess) -> None:

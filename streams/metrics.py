@@ -15,7 +15,8 @@ class WorkerMetrics:
         r = self.registry
         self.events = Counter(
             "restock_events",
-            "Input events by topic and outcome: rejected (invalid), processed (applied, late, duplicate), redelivered",
+            "Input events by topic and outcome: rejected (invalid), processed (applied, late or duplicate), "
+            "redelivered (already in state: skipped)",
             ["topic", "outcome"],
             registry=r,
         )
@@ -34,14 +35,20 @@ class WorkerMetrics:
         self.state_keys = Gauge("restock_state_keys", "sku|location keys seen by the last decision pass", registry=r)
         self.lag = Gauge(
             "restock_event_time_lag_seconds",
-            "Wall clock minus the partition's event-time watermark",
-            ["partition"],
+            "Wall clock minus the event-time watermark of an input topic in a partition",
+            ["partition", "topic"],
             registry=r,
         )
-        self.idle_skips = Counter(
-            "restock_merge_idle_skips",
-            "Events merged while this topic's queue was empty and judged quiet (order could depend on timing)",
-            ["topic"],
+        self.paused = Gauge(
+            "restock_paused_topics", "Input topics of a partition paused for running ahead", ["partition"], registry=r
+        )
+        self.changelog_writes = Counter(
+            "restock_changelog_writes", "State table records written (shards, history blocks, meta)", registry=r
+        )
+        self.out_of_sequence = Counter(
+            "restock_out_of_sequence",
+            "Input messages dropped for arriving out of offset order: repeat (delivered before), refetch (past a "
+            "missing offset, which is fetched again), wait (while the re-fetch is under way)",
+            ["verdict"],
             registry=r,
         )
-        self.buffered = Gauge("restock_merge_buffered_events", "Events waiting in the cross-topic merge", registry=r)

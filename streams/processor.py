@@ -1,10 +1,17 @@
-"""Applies one partition's merged, decoded events to its state, batch by batch, and finds decision points.
+"""Applies one partition's decoded events to its state, batch by batch, and prepares its daily decisions.
 
-Everything here is deterministic in the order of the merged events, whatever the batch boundaries: the
-event-time watermark, lateness, duplicates, bucket closing and the points where a daily decision fires all
-follow from the sequence alone. Aggregation of orders and clicks is vectorised per chunk; each touched key
-is written once per chunk (history first, then the hot record, then the partition meta), so a record that
-reached the changelog implies that everything written before it in that partition did too.
+Determinism without a cross-topic merge. Events are applied in the order they arrive, which Kafka fixes per
+topic-partition only. Everything that depends on order is therefore judged within one topic: its event-time
+watermark, lateness (more than ``grace`` behind that topic's watermark) and duplicates (a repeated event id
+of the same key and topic). What a decision reads is cut by event time, not by arrival: the demand and clicks
+of closed days (sums, which do not care about order) and the stock left by inventory events of earlier
+windows, folded in (window, offset) order (``streams.inventory``). A decision for window ``w`` is taken only
+once every input topic of the partition has passed the boundary plus grace (``streams.pacing`` says which
+topics count), so every event it needs has been applied and none it must not see has been folded. Replays
+with any batch size therefore give the same commands, and the same stored bytes.
+
+Writes: each touched shard once per batch, plus the history blocks a decision closes days into, plus the
+partition meta, in that order (a record in the changelog implies the ones written before it are there too).
 """
 
 from __future__ import annotations
@@ -17,17 +24,31 @@ import numpy as np
 import numpy.typing as npt
 
 from schemas import ClickEvent, DlqReason, InventoryEvent, OrderEvent
+from streams.errors import ConfigurationError
+from streams.inventory import deferred_row, deferred_rows, fold_before
 from streams.settings import DAY_SECONDS, Settings
+from streams.shard_state import ShardState
 from streams.state_codec import (
-    ITEM_MASTER_FIELDS,
+    COUNT_CHANNELS,
+    DIGEST_ROW,
+    HISTORY_BLOCK_DAYS,
+    I64_MAX,
+    I64_MIN,
+    N_CHANNELS,
+    N_TOPICS,
+    NO_WINDOW,
     Channel,
-    HistoryRecord,
-    HotRecord,
+    HistoryBlock,
     PartitionMeta,
+    ShardRecord,
     Topic,
-    empty_open_values,
-    history_key,
+    block_key,
+    empty_bucket_values,
+    merge_buckets,
     meta_key,
+    new_key_rows,
+    shard_key,
+    shard_of,
 )
 from streams.store import PartitionStore
 
@@ -40,13 +61,12 @@ _CLICK_CHANNEL = {
     "purchase": Channel.PURCHASE_CLICK,
 }
 _ORDER_SIGN = {"sale": 1.0, "cancellation": -1.0, "return": 0.0}
-_NO_WINDOW = -(2**31)
-HISTORY_BLOCK_DAYS = 7
+_COUNTS = list(COUNT_CHANNELS)
 
 
 @dataclass(slots=True)
 class InputEvent:
-    """A decoded, valid event with its origin; ``ref`` is the transport's handle (for acks and the DLQ)."""
+    """A decoded, valid event with its origin; ``ref`` is the transport's handle (for the DLQ)."""
 
     topic: Topic
     offset: int
@@ -54,7 +74,6 @@ class InputEvent:
     time_ms: int
     event: Event
     ref: Any = None
-    digest: int = 0
 
 
 @dataclass(slots=True)
@@ -65,19 +84,24 @@ class Rejected:
 
 
 @dataclass
-class StepResult:
-    """What one call to :meth:`PartitionProcessor.apply_until_decision` did."""
+class ApplyResult:
+    """What one call to :meth:`PartitionProcessor.apply` did with its events."""
 
-    consumed: int
-    decision_window: int | None
     rejected: list[Rejected] = field(default_factory=list)
     accepted: int = 0
-    redelivered: int = 0
+    applied_before: list[int] = field(default_factory=lambda: [0] * N_TOPICS)  # per topic: already in state
 
 
-def event_id_hash(event_id: str) -> int:
-    """A stable 64-bit hash (Python's ``hash`` is salted per process, so it cannot be stored)."""
-    return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "little")
+@dataclass(frozen=True)
+class DecisionRows:
+    """The keys a decision covers, as stored: shard and row of each, their key rows and closed buckets."""
+
+    keys: list[bytes]
+    shard: npt.NDArray[np.int64]
+    row: npt.NDArray[np.int64]
+    header: npt.NDArray[np.void]  # [n] KEY_ROW
+    buckets: npt.NDArray[np.float64]  # [n, history buckets, C], oldest first
+    first_bucket: int  # bucket number of column 0
 
 
 def window_of(time_ms: int, decision_offset_s: int) -> int:
@@ -89,306 +113,399 @@ def boundary_ms(window: int, decision_offset_s: int) -> int:
     return (window * DAY_SECONDS + decision_offset_s) * 1000
 
 
+def event_digest(topic: int, key: bytes, event_id: str) -> int:
+    """A stable 64-bit id of (topic, key, event id) for duplicate detection (``hash`` is salted per process)."""
+    text = b"%d|%b|%b" % (topic, key, event_id.encode())
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+
+
 class PartitionProcessor:
     """State transitions of one partition; I/O goes through a :class:`PartitionStore`."""
 
     def __init__(self, store: PartitionStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self.partition = store.partition
+        self.shard_count = settings.state_shards
         self.bucket_ms = settings.bucket_seconds * 1000
+        self.per_day = DAY_SECONDS // settings.bucket_seconds
         self.grace_ms = settings.grace_seconds * 1000
-        self.history_length = settings.history_days * (DAY_SECONDS // settings.bucket_seconds)
-        self.block_buckets = HISTORY_BLOCK_DAYS * (DAY_SECONDS // settings.bucket_seconds)
-        meta = PartitionMeta.decode(store.get(meta_key(store.partition)))
-        self.watermark_ms = meta.watermark_ms if meta else None
-        self.last_window = meta.last_window if meta else _NO_WINDOW
-        self._records: dict[bytes, HotRecord] = {}
-        self._chunk: list[InputEvent] = []
-        self._chunk_ids: set[tuple[bytes, int]] = set()
+        self.horizon_ms = settings.dedup_horizon_seconds * 1000
+        self.offset_s = settings.decision_offset_seconds
+        self.history_buckets = settings.history_days * self.per_day
+        self.block_buckets = HISTORY_BLOCK_DAYS * self.per_day
+        raw = store.get(meta_key(self.partition))
+        self.meta = PartitionMeta.decode(raw) if raw is not None else PartitionMeta(self.shard_count)
+        if self.meta.shards != self.shard_count:
+            raise ConfigurationError(
+                f"partition {self.partition} was built with state_shards={self.meta.shards}, the settings say "
+                f"{self.shard_count}; keep the old value or rebuild state into a fresh app id"
+            )
+        self.shards: dict[int, ShardState] = {}
+        self.slots: dict[bytes, tuple[ShardState, int]] = {}
+        self.blocks: dict[tuple[int, int], HistoryBlock] = {}
+        self.dirty_blocks: set[tuple[int, int]] = set()
+        self.offsets = np.full((self.shard_count, N_TOPICS), -1, np.int64)  # last applied, per shard and topic
+        self.written_meta = raw
 
-    # ---------------------------------------------------------------------------------------------
-    def next_decision_threshold_ms(self) -> int | None:
-        if self.last_window == _NO_WINDOW:
-            return None
-        return boundary_ms(self.last_window + 1, self.settings.decision_offset_seconds) + self.grace_ms
+    # --- progress -------------------------------------------------------------------------------
+    @property
+    def watermarks(self) -> npt.NDArray[np.int64]:
+        """Per input topic, the largest event time seen (``I64_MIN`` before the first event)."""
+        return self.meta.watermarks
 
-    def apply_until_decision(self, items: list[InputEvent]) -> StepResult:
-        """Apply ``items`` in order until one would carry the watermark past the next decision threshold.
+    @property
+    def last_window(self) -> int:
+        return self.meta.last_window
 
-        That event is not consumed: the caller runs the decision for ``decision_window``, calls
-        :meth:`record_decision`, and calls again with the rest.
-        """
-        result = StepResult(consumed=0, decision_window=None)
-        offset_s = self.settings.decision_offset_seconds
-        horizon_ms = self.settings.dedup_horizon_seconds * 1000
-        for item in items:
-            record = self._record(item.key)
-            if item.offset <= int(record.header["offsets"][item.topic]):
-                result.redelivered += 1
-                result.consumed += 1
-                continue
-            t = item.time_ms
-            if self.watermark_ms is None:
-                self.watermark_ms = t
-                self.last_window = window_of(t, offset_s)
-            threshold = self.next_decision_threshold_ms()
-            if threshold is not None and max(self.watermark_ms, t) >= threshold:
-                self.flush()
-                result.decision_window = self.last_window + 1
-                return result
-            result.consumed += 1
-            if t < self.watermark_ms - self.grace_ms:
-                result.rejected.append(
-                    Rejected(
-                        item,
-                        DlqReason.LATE,
-                        f"event_time is {(self.watermark_ms - t) / 1000:.0f} s behind the partition's event "
-                        f"time, more than the grace period of {self.grace_ms // 1000} s; it can no longer "
-                        "change a closed bucket",
-                    )
-                )
-                continue
-            self.watermark_ms = max(self.watermark_ms, t)
-            digest = item.digest = event_id_hash(item.event.event_id)
-            recent = record.dedup_hashes[record.dedup_times >= self.watermark_ms - horizon_ms]
-            if (item.key, digest) in self._chunk_ids or bool(np.any(recent == np.uint64(digest))):
-                result.rejected.append(
-                    Rejected(
-                        item,
-                        DlqReason.DUPLICATE,
-                        f"event_id {item.event.event_id!r} was already accepted for {item.key.decode()} "
-                        f"within the duplicate horizon of {horizon_ms // 1000} s",
-                    )
-                )
-                continue
-            self._chunk_ids.add((item.key, digest))
-            self._chunk.append(item)
-            result.accepted += 1
-        self.flush()
+    def note_finished(self, topic: int, offset: int) -> None:
+        """A message of ``topic`` was handled outside :meth:`apply` (dead-lettered at decode)."""
+        self.meta.finished[topic] = max(int(self.meta.finished[topic]), offset)
+
+    def finished_before(self, topic: int, offset: int) -> bool:
+        """Whether a redelivered message was already handled (so its dead letter is not sent twice)."""
+        return offset <= int(self.meta.finished[topic])
+
+    # --- applying events -------------------------------------------------------------------------
+    def apply(self, items: list[InputEvent]) -> ApplyResult:
+        """Apply a batch of valid events of this partition, in arrival order; reject late and repeated ones."""
+        result = ApplyResult()
+        n = len(items)
+        if not n:
+            return result
+        slots = self.slots
+        shard_list: list[ShardState] = []
+        rows = np.empty(n, np.int64)
+        for i, item in enumerate(items):
+            slot = slots.get(item.key) or self._new_slot(item.key)
+            shard_list.append(slot[0])
+            rows[i] = slot[1]
+        shard_ix = np.fromiter((s.index for s in shard_list), np.int64, n)
+        topics = np.fromiter((item.topic for item in items), np.int64, n)
+        offsets = np.fromiter((item.offset for item in items), np.int64, n)
+        times = np.fromiter((item.time_ms for item in items), np.int64, n)
+
+        handled = offsets > self.offsets[shard_ix, topics]
+        result.applied_before = np.bincount(topics[~handled], minlength=N_TOPICS).tolist()
+        late = self._advance_watermarks(topics, times)
+        candidates = np.flatnonzero(handled & ~late)
+        duplicate = self._duplicates(items, candidates, shard_list, rows)
+        accepted = candidates[~duplicate]
+        for i in np.flatnonzero(handled & late).tolist():
+            result.rejected.append(Rejected(items[i], DlqReason.LATE, self._late_detail(items[i])))
+        for i in candidates[duplicate].tolist():
+            result.rejected.append(Rejected(items[i], DlqReason.DUPLICATE, self._duplicate_detail(items[i])))
+        result.rejected.sort(key=lambda r: (r.item.topic, r.item.offset))
+        result.accepted = len(accepted)
+
+        np.maximum.at(self.offsets, (shard_ix[handled], topics[handled]), offsets[handled])
+        np.maximum.at(self.meta.finished, topics, offsets)
+        for index in np.unique(shard_ix[handled]).tolist():
+            self.shards[index].dirty = True
+        if len(accepted):
+            self._apply_accepted(items, accepted, shard_list, shard_ix, rows, topics, times)
         return result
 
-    # ---------------------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Aggregate the pending chunk into the touched keys' records and write each key once."""
-        chunk, self._chunk = self._chunk, []
-        self._chunk_ids.clear()
-        if not chunk:
-            return
-        keys = sorted({item.key for item in chunk})
-        key_index = {key: i for i, key in enumerate(keys)}
-        self._aggregate_counts(chunk, keys, key_index)
-        for item in chunk:
-            if item.topic is Topic.INVENTORY:
-                assert isinstance(item.event, InventoryEvent)
-                self._apply_inventory(self._records[item.key], item.event, item.time_ms)
-        horizon_ms = self.settings.dedup_horizon_seconds * 1000
-        per_key = _per_key_bookkeeping(chunk, key_index, len(keys))
-        for i, key in enumerate(keys):
-            record = self._records[key]
-            header = record.header
-            for topic in Topic:
-                if per_key.max_offset[i, topic] >= 0:
-                    header["offsets"][topic] = max(int(header["offsets"][topic]), int(per_key.max_offset[i, topic]))
-            header["last_event_ms"] = max(int(header["last_event_ms"]), int(per_key.max_time[i]))
-            first = int(per_key.min_time[i]) // self.bucket_ms
-            if int(header["first_bucket"]) < 0 or first < int(header["first_bucket"]):
-                header["first_bucket"] = first
-            if not np.isnan(per_key.last_price[i]):
-                header["unit_price"] = per_key.last_price[i]
-            # Pruning and closing follow the key's own latest event time, not the partition watermark at this
-            # flush, so the stored bytes do not depend on where batches happened to be cut.
-            latest = int(header["last_event_ms"])
-            hashes = np.concatenate([record.dedup_hashes, per_key.hashes[i]])
-            times = np.concatenate([record.dedup_times, per_key.times[i]])
-            keep = times >= latest - horizon_ms
-            record.dedup_hashes, record.dedup_times = hashes[keep], times[keep]
-            self._close_buckets(key, record, self._closed_through(latest))
-            self.store.put(key, record.encode())
-        self._records.clear()
+    def _new_slot(self, key: bytes) -> tuple[ShardState, int]:
+        shard = self._shard(shard_of(key, self.shard_count))
+        if key not in shard.slot:
+            shard.add_keys([key])
+        slot = self.slots[key] = (shard, shard.slot[key])
+        return slot
 
-    def write_meta(self) -> None:
-        """Persist the watermark and last decided window; call after the batch's key writes."""
-        if self.watermark_ms is not None:
-            meta = PartitionMeta(self.watermark_ms, self.last_window)
-            self.store.put(meta_key(self.store.partition), meta.encode())
+    def _shard(self, index: int) -> ShardState:
+        shard = self.shards.get(index)
+        if shard is None:
+            raw = self.store.get(shard_key(self.partition, index))
+            shard = self.shards[index] = ShardState(index, ShardRecord.decode(raw) if raw is not None else None)
+            self.offsets[index] = shard.offsets
+            shard.offsets = self.offsets[index]  # a view: the batch updates all shards' offsets at once
+            for row, key in enumerate(shard.keys):
+                self.slots[key] = (shard, row)
+        return shard
 
-    def record_decision(self, window: int, decided: dict[bytes, tuple[float, int, str]]) -> None:
-        """Mark ``window`` decided and note each ordering key's pending order (quantity, need-by day, id)."""
-        for key, (quantity, need_by_day, command_id) in decided.items():
-            record = self._record(key)
-            record.header["pending_qty"] = quantity
-            record.header["pending_need_by_day"] = need_by_day
-            record.header["pending_window"] = window
-            record.header["pending_id"] = command_id.encode()
-            self.store.put(key, record.encode())
-        self._records.clear()
-        self.last_window = window
-        self.write_meta()
+    def _advance_watermarks(self, topics: npt.NDArray[np.int64], times: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Per topic, in arrival order: the running event-time maximum, and which events fall behind it by
+        more than the grace period. Redelivered events take part, so the verdicts repeat exactly."""
+        late = np.zeros(len(topics), np.bool_)
+        meta = self.meta
+        for topic in range(N_TOPICS):
+            idx = np.flatnonzero(topics == topic)
+            if not len(idx):
+                continue
+            t = times[idx]
+            running = np.maximum.accumulate(np.concatenate([[meta.watermarks[topic]], t]))
+            behind = running[:-1]
+            late[idx] = (behind != I64_MIN) & (t < behind - self.grace_ms)
+            meta.watermarks[topic] = running[-1]
+            if meta.first_ms[topic] == I64_MAX:
+                meta.first_ms[topic] = t[0]
+        return late
 
-    def advance_idle(self, watermark_ms: int) -> int | None:
-        """Move event time forward for an idle partition; return the window that is now due, if any."""
-        if self.watermark_ms is None or watermark_ms <= self.watermark_ms:
-            return None
-        self.watermark_ms = watermark_ms
-        threshold = self.next_decision_threshold_ms()
-        if threshold is not None and watermark_ms >= threshold:
-            return self.last_window + 1
-        self.write_meta()
-        return None
+    def _duplicates(
+        self, items: list[InputEvent], candidates: npt.NDArray[np.int64], shard_list: list[ShardState],
+        rows: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.bool_]:  # fmt: skip
+        """Which candidates repeat an event id already accepted for their key and topic within the horizon."""
+        duplicate = np.zeros(len(candidates), np.bool_)
+        if not len(candidates):
+            return duplicate
+        digests = np.fromiter(
+            (event_digest(items[i].topic, items[i].key, items[i].event.event_id) for i in candidates.tolist()),
+            np.uint64,
+            len(candidates),
+        )
+        times = np.fromiter((items[i].time_ms for i in candidates.tolist()), np.int64, len(candidates))
+        touched = {shard_list[i].index: shard_list[i] for i in candidates.tolist()}
+        stored = np.concatenate([s.digests["digest"] for s in touched.values()])
+        suspects = set(np.flatnonzero(np.isin(digests, stored)).tolist())
+        _, first, counts = np.unique(digests, return_index=True, return_counts=True)
+        repeated = set(np.flatnonzero(np.isin(digests, digests[first[counts > 1]])).tolist())
+        kept: dict[int, list[int]] = {}
+        for j in sorted(suspects | repeated):
+            digest, t = int(digests[j]), int(times[j])
+            shard = shard_list[int(candidates[j])]
+            same = shard.digests[shard.digests["digest"] == digest] if j in suspects else shard.digests[:0]
+            earlier = kept.setdefault(digest, [])
+            if np.any(np.abs(same["time"] - t) <= self.horizon_ms) or any(abs(e - t) <= self.horizon_ms
+                                                                          for e in earlier):  # fmt: skip
+                duplicate[j] = True
+            else:
+                earlier.append(t)
+        accepted = np.flatnonzero(~duplicate)
+        new = np.zeros(len(accepted), DIGEST_ROW)
+        new["digest"], new["time"] = digests[accepted], times[accepted]
+        new["row"] = rows[candidates[accepted]]
+        new["topic"] = [items[i].topic for i in candidates[accepted].tolist()]
+        owner = np.fromiter((shard_list[i].index for i in candidates[accepted].tolist()), np.int64, len(accepted))
+        for index, shard in touched.items():
+            shard.add_digests(new[owner == index])
+        return duplicate
 
-    # ---------------------------------------------------------------------------------------------
-    def _record(self, key: bytes) -> HotRecord:
-        record = self._records.get(key)
-        if record is None:
-            raw = self.store.get(key)
-            record = HotRecord.decode(raw) if raw is not None else HotRecord.new()
-            self._records[key] = record
-        return record
+    def _apply_accepted(
+        self, items: list[InputEvent], accepted: npt.NDArray[np.int64], shard_list: list[ShardState],
+        shard_ix: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], topics: npt.NDArray[np.int64],
+        times: npt.NDArray[np.int64],
+    ) -> None:  # fmt: skip
+        a_shard, a_row, a_topic, a_time = shard_ix[accepted], rows[accepted], topics[accepted], times[accepted]
+        windows = (a_time // 1000 - self.offset_s) // DAY_SECONDS
+        buckets = a_time // self.bucket_ms
+        for index in np.unique(a_shard).tolist():
+            mine = a_shard == index
+            header = self.shards[index].rows
+            r = a_row[mine]
+            np.maximum.at(header["latest_ms"], (r, a_topic[mine]), a_time[mine])
+            np.maximum.at(header["last_event_ms"], r, a_time[mine])
+            np.minimum.at(header["first_window"], r, windows[mine].astype(np.int32))
+            np.minimum.at(header["first_bucket"], r, buckets[mine])
 
-    def _aggregate_counts(self, chunk: list[InputEvent], keys: list[bytes], key_index: dict[bytes, int]) -> None:
-        rows: list[int] = []
-        buckets: list[int] = []
+        count_at: list[int] = []
         channels: list[int] = []
         values: list[float] = []
-        for item in chunk:
-            event = item.event
+        deferred: dict[int, list[tuple[object, ...]]] = {}
+        for j, i in enumerate(accepted.tolist()):
+            event = items[i].event
             if isinstance(event, OrderEvent):
                 sign = _ORDER_SIGN[event.line_type]
-                if sign == 0.0:
-                    continue
-                row, bucket = key_index[item.key], item.time_ms // self.bucket_ms
-                rows += (row, row)
-                buckets += (bucket, bucket)
-                channels += (Channel.DEMAND, Channel.REVENUE)
-                values += (sign * event.quantity, sign * round(event.quantity * event.unit_price * 100))
+                if sign:
+                    count_at += (j, j)
+                    channels += (Channel.DEMAND, Channel.REVENUE)
+                    values += (sign * event.quantity, sign * round(event.quantity * event.unit_price * 100))
+                if sign > 0:
+                    shard_list[i].rows["unit_price"][rows[i]] = event.unit_price
             elif isinstance(event, ClickEvent):
-                rows.append(key_index[item.key])
-                buckets.append(item.time_ms // self.bucket_ms)
+                count_at.append(j)
                 channels.append(_CLICK_CHANNEL[event.action])
                 values.append(1.0)
-        for key in keys:
-            self._record(key)
-        if not rows:
-            return
-        row_arr = np.asarray(rows, np.int64)
-        bucket_arr = np.asarray(buckets, np.int64)
-        pairs, inverse = np.unique(np.stack([row_arr, bucket_arr], axis=1), axis=0, return_inverse=True)
-        sums = np.zeros((len(pairs), len(Channel)), np.float64)
-        np.add.at(sums, (inverse.ravel(), np.asarray(channels, np.int64)), np.asarray(values, np.float64))
-        starts = np.searchsorted(pairs[:, 0], np.arange(len(keys) + 1))
-        for i, key in enumerate(keys):
-            lo, hi = starts[i], starts[i + 1]
-            if lo == hi:
-                continue
-            _add_to_open(self._records[key], pairs[lo:hi, 1], sums[lo:hi])
-
-    def _apply_inventory(self, record: HotRecord, event: InventoryEvent, time_ms: int) -> None:
-        header = record.header
-        if event.kind == "snapshot":
-            if time_ms < int(header["snapshot_ms"]):
-                return  # an older snapshot than the one applied: last writer by event time wins
-            header["on_hand"] = float(event.on_hand or 0)
-            header["snapshot_ms"] = time_ms
-        elif event.delta is not None:
-            delta = float(event.delta)
-            if event.kind == "shipment":
-                header["on_hand"] -= delta
             else:
-                header["on_hand"] += delta
-            if event.kind == "receipt" and event.on_order is None:
-                header["on_order"] = max(0.0, float(header["on_order"]) - delta)
-        if event.on_order is not None:
-            header["on_order"] = event.on_order
-        if event.backorders is not None:
-            header["backorders"] = event.backorders
-        for name in ITEM_MASTER_FIELDS:
-            value = getattr(event, name)
-            if value is not None:
-                header[name] = value
-        if event.command_id is not None and event.command_id.encode() == bytes(header["pending_id"]):
-            header["pending_qty"] = 0.0
-            header["pending_id"] = b""
-            header["pending_need_by_day"] = -1
-        bucket = time_ms // self.bucket_ms
-        values = _open_row(record, bucket)
-        on_hand = float(header["on_hand"])
-        values[Channel.ON_HAND_END] = on_hand
-        if on_hand <= 0:
-            values[Channel.STOCKOUT] = 1.0
+                deferred.setdefault(int(shard_ix[i]), []).append(
+                    deferred_row(event, int(rows[i]), int(windows[j]), int(a_time[j]))
+                )
+        for index, records in deferred.items():
+            self.shards[index].add_deferred(deferred_rows(records))
+        if count_at:
+            at = np.asarray(count_at, np.int64)
+            self._add_counts(a_shard[at], buckets[at], a_row[at], np.asarray(channels), np.asarray(values))
 
-    def _closed_through(self, latest_ms: int) -> int:
-        """Last bucket to move into history: closed (no accepted event can reach it any more, since events more
-        than the grace period behind the key's own latest are late) and in a whole closed block, so history is
-        rewritten once per block (a week of days) instead of once per bucket."""
-        closed = (latest_ms - self.grace_ms) // self.bucket_ms - 1
-        return (closed + 1) // self.block_buckets * self.block_buckets - 1
+    def _add_counts(
+        self, shard_ix: npt.NDArray[np.int64], buckets: npt.NDArray[np.int64], rows: npt.NDArray[np.int64],
+        channels: npt.NDArray[np.int64], values: npt.NDArray[np.float64],
+    ) -> None:  # fmt: skip
+        groups, inverse = np.unique(np.stack([shard_ix, buckets], axis=1), axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(groups) + 1))
+        for g, (index, bucket) in enumerate(groups.tolist()):
+            sel = order[bounds[g] : bounds[g + 1]]
+            np.add.at(self.shards[index].bucket(bucket), (rows[sel], channels[sel]), values[sel])
 
-    def _close_buckets(self, key: bytes, record: HotRecord, closed_through: int) -> None:
-        closed = record.open_buckets <= closed_through
-        if not closed.any():
-            return
-        hkey = history_key(key)
-        raw = self.store.get(hkey)
-        history = (
-            HistoryRecord.decode(raw, self.history_length)
-            if raw is not None
-            else HistoryRecord.new(self.history_length)
+    # --- decisions -------------------------------------------------------------------------------
+    def due_window(self, gate_ms: int | None) -> int | None:
+        """The next undecided window whose boundary plus grace ``gate_ms`` has passed, if any.
+
+        ``gate_ms`` is the event time every input topic has reached (``streams.pacing``). The window of the
+        partition's first event gets no decision: nothing was known at its boundary.
+        """
+        if gate_ms is None:
+            return None
+        meta = self.meta
+        if meta.last_window == NO_WINDOW:
+            seen = meta.first_ms[meta.first_ms != I64_MAX]
+            if not len(seen):
+                return None
+            meta.last_window = window_of(int(seen.min()), self.offset_s)
+        window = meta.last_window + 1
+        return window if boundary_ms(window, self.offset_s) + self.grace_ms <= gate_ms else None
+
+    def prepare_decision(self, window: int) -> DecisionRows:
+        """Fold inventory and close buckets up to ``window``'s boundary; return the keys it decides on.
+
+        Shards that already took part in this window's decision (a crash between their write and the meta
+        write) are left out: their commands were delivered before they were written.
+        """
+        close_before = window * self.per_day
+        for index in range(self.shard_count):
+            shard = self._stored_shard(index)
+            if shard is None or shard.decided_window >= window:
+                continue
+            fold_before(shard, window, self.bucket_ms)
+            self._close(shard, close_before, window)
+            shard.dirty = True
+        self._expire_blocks(close_before)
+        return self._decision_rows(window, close_before)
+
+    def record_decision(self, window: int, ordered: list[tuple[int, int, float, int, str]]) -> None:
+        """Mark ``window`` decided; note each order (shard, row, quantity, need-by day, command id) as pending."""
+        for index, row, quantity, need_by_day, command_id in ordered:
+            header = self.shards[index].rows
+            header["pending_qty"][row] = quantity
+            header["pending_need_by_day"][row] = need_by_day
+            header["pending_window"][row] = window
+            header["pending_id"][row] = command_id.encode()
+        for shard in self.shards.values():
+            if shard.decided_window < window:
+                shard.decided_window = window
+                shard.dirty = True
+        self.meta.last_window = window
+
+    def _stored_shard(self, index: int) -> ShardState | None:
+        if index in self.shards or self.store.get(shard_key(self.partition, index)) is not None:
+            return self._shard(index)
+        return None
+
+    def _block(self, shard: int, block: int) -> HistoryBlock | None:
+        found = self.blocks.get((shard, block))
+        if found is None:
+            raw = self.store.get(block_key(self.partition, shard, block))
+            if raw is None:
+                return None
+            found = self.blocks[(shard, block)] = HistoryBlock.decode(raw, self.block_buckets)
+        return found
+
+    def _close(self, shard: ShardState, close_before: int, window: int) -> None:
+        """Merge the shard's open buckets before ``close_before`` into their history blocks."""
+        oldest = close_before - self.history_buckets
+        by_block: dict[int, list[tuple[int, npt.NDArray[np.float64]]]] = {}
+        for bucket, values in shard.pop_buckets_before(close_before).items():
+            if bucket >= oldest:
+                by_block.setdefault(bucket // self.block_buckets, []).append((bucket, values))
+        for block_no, closing in sorted(by_block.items()):
+            block = self._block(shard.index, block_no) or HistoryBlock.new(shard.n, self.block_buckets)
+            if block.written_window >= window:
+                continue  # merged by this decision before a crash
+            block = block.with_rows(shard.n)
+            for bucket, values in closing:
+                merge_buckets(block.values[:, bucket % self.block_buckets], values)
+            block.written_window = window
+            self.blocks[(shard.index, block_no)] = block
+            self.dirty_blocks.add((shard.index, block_no))
+
+    def _expire_blocks(self, close_before: int) -> None:
+        """Delete blocks that fell out of the history since the last decision."""
+
+        def newest_expired(close: int) -> int:
+            return (close - self.history_buckets) // self.block_buckets - 1
+
+        # The previous decision deleted every block up to its own newest expired one, and no block older than
+        # a decision's history is ever written, so only this range can hold blocks to delete.
+        start = newest_expired(self.meta.last_window * self.per_day) + 1
+        for index in range(self.shard_count):
+            for block_no in range(start, newest_expired(close_before) + 1):
+                key = block_key(self.partition, index, block_no)
+                self.blocks.pop((index, block_no), None)
+                self.dirty_blocks.discard((index, block_no))
+                if self.store.get(key) is not None:
+                    self.store.delete(key)
+
+    def _decision_rows(self, window: int, close_before: int) -> DecisionRows:
+        first = close_before - self.history_buckets
+        first_block, last_block = first // self.block_buckets, (close_before - 1) // self.block_buckets
+        keys: list[bytes] = []
+        shard_parts, row_parts, headers, buckets = [], [], [], []
+        for index in sorted(self.shards):
+            shard = self.shards[index]
+            if shard.decided_window >= window:
+                continue
+            member = np.flatnonzero(shard.rows["first_window"] < window)
+            if not len(member):
+                continue
+            span = empty_bucket_values(shard.n * (last_block - first_block + 1) * self.block_buckets)
+            span = span.reshape(shard.n, -1, N_CHANNELS)
+            for block_no in range(first_block, last_block + 1):
+                block = self._block(index, block_no)
+                if block is not None:
+                    at = (block_no - first_block) * self.block_buckets
+                    span[: len(block.values), at : at + self.block_buckets] = block.values
+            skip = first - first_block * self.block_buckets
+            keys += [shard.keys[r] for r in member.tolist()]
+            shard_parts.append(np.full(len(member), index, np.int64))
+            row_parts.append(member)
+            headers.append(shard.rows[member])
+            buckets.append(span[member, skip : skip + self.history_buckets])
+        if not keys:
+            empty = np.zeros((0, self.history_buckets, N_CHANNELS))
+            return DecisionRows([], np.zeros(0, np.int64), np.zeros(0, np.int64), new_key_rows(0), empty, first)
+        return DecisionRows(
+            keys, np.concatenate(shard_parts), np.concatenate(row_parts), np.concatenate(headers),
+            np.concatenate(buckets), first,
+        )  # fmt: skip
+
+    # --- writing -----------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Write changed blocks, then changed shards, then the meta; return the number of records written."""
+        written = 0
+        for index, block_no in sorted(self.dirty_blocks):
+            self.store.put(block_key(self.partition, index, block_no), self.blocks[(index, block_no)].encode())
+            written += 1
+        self.dirty_blocks.clear()
+        self.blocks.clear()
+        keep_after_ms = self.grace_ms + self.horizon_ms
+        for index in sorted(self.shards):
+            shard = self.shards[index]
+            if shard.dirty:
+                self.store.put(shard_key(self.partition, index), shard.encode(keep_after_ms))
+                shard.dirty = False
+                written += 1
+        meta = self.meta.encode()
+        if meta != self.written_meta:
+            self.store.put(meta_key(self.partition), meta)
+            self.written_meta = meta
+            written += 1
+        return written
+
+    # --- dead-letter details -----------------------------------------------------------------------
+    def _late_detail(self, item: InputEvent) -> str:
+        name = Topic(item.topic).name.lower()
+        behind = (int(self.meta.watermarks[item.topic]) - item.time_ms) / 1000
+        return (
+            f"event_time is {behind:.0f} s or more behind the {name} topic's event time in this partition, more "
+            f"than the grace period of {self.grace_ms // 1000} s; its bucket may be closed: re-publish it with a "
+            "current event_time if it must count, or raise RESTOCK_GRACE_SECONDS"
         )
-        order = np.argsort(record.open_buckets[closed])
-        buckets = record.open_buckets[closed][order]
-        newer = buckets > history.through_bucket
-        history.append(buckets[newer], record.open_values[closed][order][newer])
-        self.store.put(hkey, history.encode())
-        record.open_buckets = record.open_buckets[~closed]
-        record.open_values = record.open_values[~closed]
 
-
-@dataclass
-class _PerKey:
-    max_offset: npt.NDArray[np.int64]
-    max_time: npt.NDArray[np.int64]
-    min_time: npt.NDArray[np.int64]
-    last_price: npt.NDArray[np.float32]
-    hashes: list[npt.NDArray[np.uint64]]
-    times: list[npt.NDArray[np.int64]]
-
-
-def _per_key_bookkeeping(chunk: list[InputEvent], key_index: dict[bytes, int], n_keys: int) -> _PerKey:
-    rows = np.fromiter((key_index[item.key] for item in chunk), np.int64, len(chunk))
-    topics = np.fromiter((item.topic for item in chunk), np.int64, len(chunk))
-    offsets = np.fromiter((item.offset for item in chunk), np.int64, len(chunk))
-    times = np.fromiter((item.time_ms for item in chunk), np.int64, len(chunk))
-    hashes = np.fromiter((item.digest for item in chunk), np.uint64, len(chunk))
-    max_offset = np.full((n_keys, len(Topic)), -1, np.int64)
-    np.maximum.at(max_offset, (rows, topics), offsets)
-    max_time = np.full(n_keys, np.iinfo(np.int64).min, np.int64)
-    np.maximum.at(max_time, rows, times)
-    min_time = np.full(n_keys, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(min_time, rows, times)
-    last_price = np.full(n_keys, np.nan, np.float32)
-    for item in chunk:
-        if isinstance(item.event, OrderEvent) and item.event.line_type == "sale":
-            last_price[key_index[item.key]] = item.event.unit_price
-    order = np.argsort(rows, kind="stable")
-    bounds = np.searchsorted(rows[order], np.arange(n_keys + 1))
-    per_hashes: list[npt.NDArray[np.uint64]] = [hashes[order[bounds[i] : bounds[i + 1]]] for i in range(n_keys)]
-    per_times: list[npt.NDArray[np.int64]] = [times[order[bounds[i] : bounds[i + 1]]] for i in range(n_keys)]
-    return _PerKey(max_offset, max_time, min_time, last_price, per_hashes, per_times)
-
-
-def _open_row(record: HotRecord, bucket: int) -> npt.NDArray[np.float64]:
-    """The open bucket's row, created (zero counts, unknown on hand) when the key has none for it yet."""
-    hit = np.flatnonzero(record.open_buckets == bucket)
-    if len(hit) == 0:
-        record.open_buckets = np.append(record.open_buckets, np.int64(bucket))
-        record.open_values = np.concatenate([record.open_values, empty_open_values(1)])
-        hit = np.array([len(record.open_buckets) - 1])
-    row: npt.NDArray[np.float64] = record.open_values[hit[0]]
-    return row
-
-
-def _add_to_open(record: HotRecord, buckets: npt.NDArray[np.int64], sums: npt.NDArray[np.float64]) -> None:
-    count_channels = [c for c in Channel if c not in (Channel.STOCKOUT, Channel.ON_HAND_END)]
-    for bucket, row in zip(buckets.tolist(), sums, strict=True):
-        values = _open_row(record, bucket)
-        values[count_channels] += row[count_channels]
+    def _duplicate_detail(self, item: InputEvent) -> str:
+        return (
+            f"event_id {item.event.event_id!r} was already accepted for {item.key.decode(errors='replace')} on "
+            f"this topic within the duplicate horizon of {self.horizon_ms // 1000} s; nothing to do if it is a "
+            "retry, else give the event a new id"
+        )

@@ -64,13 +64,27 @@ class Settings(BaseSettings):
         gt=0,
         description="Wall-clock idleness after which a partition's event time is advanced by the idle time.",
     )
-    merge_idle_s: float = Field(
-        default=5.0,
+    topic_idle_s: float = Field(
+        default=10.0,
         gt=0,
-        description="Wall-clock wait for a quiet input topic before the merge goes on without it (see streams.merge).",
+        description=(
+            "Wall-clock quiet after which an input topic of a partition stops holding back its decisions "
+            "(see streams.pacing)."
+        ),
     )
-    merge_max_buffered: int = Field(
-        default=20_000, ge=100, description="Events one partition's merge may hold before ahead topics are paused."
+    max_topic_lead_seconds: int = Field(
+        default=DAY_SECONDS,
+        ge=3600,
+        description="Event time an input topic may run ahead of the slowest one of its partition before it is paused.",
+    )
+    state_shards: int = Field(
+        default=16,
+        ge=1,
+        le=4096,
+        description=(
+            "State records per partition; keys are spread over them by hash. Fixed for the life of the state: "
+            "changing it needs a rebuild into a fresh app id."
+        ),
     )
     dedup_horizon_seconds: int = Field(
         default=3600, ge=0, description="Event-time window in which a repeated event_id is a duplicate."

@@ -1,19 +1,27 @@
-"""Binary layout of the per-``sku|location`` state records kept in the RocksDB table.
+"""Binary layout of the state table: shard records, history blocks and partition progress.
 
-Two records per key, so that a busy key rewrites only a small record per batch:
-- the *hot* record (table key ``sku|location``): inventory, item master, restock's own pending order, the
-  buckets that are still open (event time has not passed them by more than the grace period), recent
-  event-id hashes for duplicate detection and the last applied offset of each input topic (so a batch
-  replayed after a crash is applied once);
-- the *history* record (table key ``sku|location#h``): a ring buffer of closed buckets ``[H, C]``, rewritten
-  only when a bucket closes, i.e. about once per bucket per active key.
+Why shards: a Faust table write is one changelog record, and on the embedded broker (one record per produce
+batch, see the broker notes) each costs about 0.3 ms. One record per ``sku|location`` per batch would cost
+more than everything else together, so the keys of a partition are spread over ``state_shards`` shards by a
+stable hash and a batch rewrites each touched shard once: the changelog carries at most
+``partitions x state_shards`` records per batch, whatever the number of keys.
 
-Fixed-width headers are numpy structured dtypes, so a decision pass decodes thousands of headers in one
-``np.frombuffer`` call.
+Table keys (bytes):
+- ``s|<partition>|<shard>``: the shard's *hot* record, columnar: its keys, one fixed-width row per key
+  (inventory, item master, restock's own pending order, first/last event times), the open buckets of demand
+  and clicks (sparse rows), recent event-id digests for duplicate detection, the inventory events not yet
+  folded (see ``streams.processor``) and the last applied offset of each input topic;
+- ``h|<partition>|<shard>|<block>``: closed buckets of one block of ``HISTORY_BLOCK_DAYS`` days for every key of
+  the shard, written when a decision closes days, never while days stay closed; together the last blocks are
+  the ring of ``history_days`` a decision reads, and older ones are deleted;
+- ``m|<partition>``: the partition's progress (per-topic event-time watermarks, last decided window).
+
+Fixed-width parts are numpy structured dtypes, so a record decodes with a handful of ``np.frombuffer`` calls.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -22,10 +30,14 @@ import numpy.typing as npt
 
 from streams.errors import StateCorruptError
 
-HOT_VERSION = 1
-HISTORY_VERSION = 1
-HISTORY_SUFFIX = b"#h"
-META_PREFIX = b"\x00meta|"
+SHARD_VERSION = 2
+BLOCK_VERSION = 2
+META_VERSION = 2
+HISTORY_BLOCK_DAYS = 7
+
+I32_MAX = np.iinfo(np.int32).max
+I64_MIN = np.iinfo(np.int64).min
+I64_MAX = np.iinfo(np.int64).max
 
 
 class Channel(IntEnum):
@@ -43,6 +55,7 @@ class Channel(IntEnum):
 
 N_CHANNELS = len(Channel)
 CLICK_CHANNELS = (Channel.VIEW, Channel.ADD_TO_CART, Channel.REMOVE_FROM_CART, Channel.PURCHASE_CLICK)
+COUNT_CHANNELS = (Channel.DEMAND, Channel.REVENUE, *CLICK_CHANNELS)
 
 
 class Topic(IntEnum):
@@ -51,177 +64,276 @@ class Topic(IntEnum):
     CLICKS = 2
 
 
-# Item master fields an InventoryEvent may carry; NaN in the hot record means "not known yet".
+N_TOPICS = len(Topic)
+
+# Item master fields an InventoryEvent may carry; NaN in a key row means "not known yet".
 ITEM_MASTER_FIELDS = ("lead_time_days", "lead_time_std_days", "case_pack", "moq", "unit_cost", "shelf_capacity")
 
-HOT_HEADER = np.dtype(
+KEY_ROW = np.dtype(
     [
-        ("version", "u1"),
-        ("n_open", "<u2"),
-        ("n_dedup", "<u2"),
         ("on_hand", "<f8"),
         ("on_order", "<f8"),
         ("backorders", "<f8"),
-        ("snapshot_ms", "<i8"),
+        ("snapshot_ms", "<i8"),  # event time of the snapshot on hand comes from (older ones are ignored)
+        ("first_window", "<i4"),  # first decision window with an accepted event: the key exists from then on
+        ("first_bucket", "<i8"),  # first bucket with an accepted event: earlier days are unobserved
         ("last_event_ms", "<i8"),
-        ("first_bucket", "<i8"),
-        ("lead_time_days", "<f4"),
-        ("lead_time_std_days", "<f4"),
-        ("case_pack", "<f4"),
-        ("moq", "<f4"),
-        ("unit_cost", "<f4"),
-        ("shelf_capacity", "<f4"),
-        ("unit_price", "<f4"),
+        ("latest_ms", "<i8", (N_TOPICS,)),  # latest accepted event time per topic (prunes the digests)
+        *((name, "<f4") for name in ITEM_MASTER_FIELDS),
+        ("unit_price", "<f4"),  # of the last sale line, in offset order
         ("pending_qty", "<f8"),
         ("pending_need_by_day", "<i4"),
         ("pending_window", "<i4"),
         ("pending_id", "S32"),
-        ("offsets", "<i8", (3,)),
     ]
 )
-HISTORY_HEADER = np.dtype([("version", "u1"), ("through_bucket", "<i8")])
-META = np.dtype([("version", "u1"), ("watermark_ms", "<i8"), ("last_window", "<i4")])
 
-_NAN32 = np.float32(np.nan)
-VALUE_DTYPE = np.dtype("<f8")  # counts are whole numbers: exact in float64 whatever the order of addition
+OPEN_ROW = np.dtype([("bucket", "<i8"), ("row", "<u4"), ("values", "<f8", (N_CHANNELS,))])
+DIGEST_ROW = np.dtype([("digest", "<u8"), ("time", "<i8"), ("row", "<u4"), ("topic", "u1")])
 
 
-def empty_open_values(n: int) -> npt.NDArray[np.float64]:
-    values = np.zeros((n, N_CHANNELS), dtype=VALUE_DTYPE)
+class InventoryKind(IntEnum):
+    SNAPSHOT = 0
+    RECEIPT = 1
+    ADJUSTMENT = 2
+    SHIPMENT = 3
+
+
+# One inventory event waiting to be folded into its key's row; NaN (or b"") where the event had no value.
+DEFERRED_ROW = np.dtype(
+    [
+        ("row", "<u4"),
+        ("window", "<i4"),
+        ("time", "<i8"),
+        ("kind", "u1"),
+        ("on_hand", "<f8"),
+        ("delta", "<f8"),
+        ("on_order", "<f8"),
+        ("backorders", "<f8"),
+        ("master", "<f4", (len(ITEM_MASTER_FIELDS),)),
+        ("command_id", "S32"),
+    ]
+)
+
+SHARD_HEADER = np.dtype(
+    [
+        ("version", "u1"),
+        ("n_keys", "<u4"),
+        ("key_bytes", "<u4"),
+        ("n_open", "<u4"),
+        ("n_digests", "<u4"),
+        ("n_deferred", "<u4"),
+        ("decided_window", "<i4"),
+        ("offsets", "<i8", (N_TOPICS,)),
+    ]
+)
+BLOCK_HEADER = np.dtype([("version", "u1"), ("n_rows", "<u4"), ("n_buckets", "<u4"), ("written_window", "<i4")])
+META = np.dtype(
+    [
+        ("version", "u1"),
+        ("shards", "<u2"),
+        ("last_window", "<i4"),
+        ("watermarks", "<i8", (N_TOPICS,)),
+        ("first_ms", "<i8", (N_TOPICS,)),
+        ("finished", "<i8", (N_TOPICS,)),  # last offset handled per topic, dead letters included
+    ]
+)
+NO_WINDOW = -(2**31)
+
+
+def new_key_rows(n: int) -> npt.NDArray[np.void]:
+    rows = np.zeros(n, KEY_ROW)
+    rows["snapshot_ms"] = I64_MIN
+    rows["first_window"] = I32_MAX
+    rows["first_bucket"] = I64_MAX
+    rows["last_event_ms"] = I64_MIN
+    rows["latest_ms"] = I64_MIN
+    for name in ITEM_MASTER_FIELDS:
+        rows[name] = np.nan
+    rows["unit_price"] = np.nan
+    rows["pending_need_by_day"] = -1
+    rows["pending_window"] = -1
+    return rows
+
+
+def empty_bucket_values(n: int) -> npt.NDArray[np.float64]:
+    values = np.zeros((n, N_CHANNELS), np.float64)
     values[:, Channel.ON_HAND_END] = np.nan
     return values
 
 
+def merge_buckets(target: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> None:
+    """Merge ``values`` into ``target`` (both ``[..., C]``) in place: counts add up, a stockout in either
+    stays, and on hand is the later one where it is known."""
+    counts = list(COUNT_CHANNELS)
+    target[..., counts] += values[..., counts]
+    np.maximum(target[..., Channel.STOCKOUT], values[..., Channel.STOCKOUT], out=target[..., Channel.STOCKOUT])
+    known = ~np.isnan(values[..., Channel.ON_HAND_END])
+    target[..., Channel.ON_HAND_END][known] = values[..., Channel.ON_HAND_END][known]
+
+
+def shard_of(key: bytes, shards: int) -> int:
+    """Stable across processes and versions (Python's ``hash`` is salted), so a key always finds its shard."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") % shards
+
+
+def shard_key(partition: int, shard: int) -> bytes:
+    return b"s|%d|%d" % (partition, shard)
+
+
+def block_key(partition: int, shard: int, block: int) -> bytes:
+    return b"h|%d|%d|%d" % (partition, shard, block)
+
+
+def meta_key(partition: int) -> bytes:
+    return b"m|%d" % partition
+
+
+def _take(raw: bytes, dtype: np.dtype, count: int, pos: int) -> tuple[npt.NDArray[np.void], int]:
+    end = pos + dtype.itemsize * count
+    if end > len(raw):
+        raise StateCorruptError(f"state record of {len(raw)} bytes ends before its {dtype} part ({end} bytes)")
+    return np.frombuffer(raw, dtype, count, pos).copy(), end
+
+
 @dataclass
-class HotRecord:
-    """Decoded hot record: ``header`` is a 0-d structured array, the rest are small arrays."""
+class ShardRecord:
+    """The stored form of one shard's hot state (``streams.shard_state`` holds the working form)."""
 
-    header: np.void
-    open_buckets: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    open_values: npt.NDArray[np.float64] = field(default_factory=lambda: empty_open_values(0))
-    dedup_hashes: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
-    dedup_times: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-
-    @classmethod
-    def new(cls) -> HotRecord:
-        header = np.zeros((), dtype=HOT_HEADER)
-        header["version"] = HOT_VERSION
-        header["first_bucket"] = -1
-        header["snapshot_ms"] = np.iinfo(np.int64).min
-        header["pending_need_by_day"] = -1
-        header["pending_window"] = -1
-        header["offsets"] = -1
-        for name in ITEM_MASTER_FIELDS:
-            header[name] = _NAN32
-        header["unit_price"] = _NAN32
-        return cls(header=np.frombuffer(header.tobytes(), HOT_HEADER, 1)[0].copy())
+    keys: list[bytes]
+    rows: npt.NDArray[np.void]  # [n] KEY_ROW
+    open_rows: npt.NDArray[np.void]  # OPEN_ROW, sorted by (bucket, row)
+    digests: npt.NDArray[np.void]  # DIGEST_ROW, sorted by (digest, time)
+    deferred: npt.NDArray[np.void]  # DEFERRED_ROW, in arrival (offset) order
+    decided_window: int = NO_WINDOW
+    offsets: npt.NDArray[np.int64] = field(default_factory=lambda: np.full(N_TOPICS, -1, np.int64))
 
     def encode(self) -> bytes:
-        header = self.header.copy()
-        header["n_open"] = len(self.open_buckets)
-        header["n_dedup"] = len(self.dedup_hashes)
+        header = np.zeros((), SHARD_HEADER)
+        key_blob = b"".join(self.keys)
+        header["version"] = SHARD_VERSION
+        header["n_keys"] = len(self.keys)
+        header["key_bytes"] = len(key_blob)
+        header["n_open"] = len(self.open_rows)
+        header["n_digests"] = len(self.digests)
+        header["n_deferred"] = len(self.deferred)
+        header["decided_window"] = self.decided_window
+        header["offsets"] = self.offsets
+        lengths = np.fromiter((len(k) for k in self.keys), "<u2", len(self.keys))
         return b"".join(
             (
                 header.tobytes(),
-                self.open_buckets.astype("<i8", copy=False).tobytes(),
-                self.open_values.astype(VALUE_DTYPE, copy=False).tobytes(),
-                self.dedup_hashes.astype("<u8", copy=False).tobytes(),
-                self.dedup_times.astype("<i8", copy=False).tobytes(),
+                lengths.tobytes(),
+                key_blob,
+                self.rows.astype(KEY_ROW, copy=False).tobytes(),
+                self.open_rows.tobytes(),
+                self.digests.tobytes(),
+                self.deferred.tobytes(),
             )
         )
 
     @classmethod
-    def decode(cls, raw: bytes) -> HotRecord:
-        size = HOT_HEADER.itemsize
-        if len(raw) < size or raw[0] != HOT_VERSION:
+    def decode(cls, raw: bytes) -> ShardRecord:
+        if len(raw) < SHARD_HEADER.itemsize or raw[0] != SHARD_VERSION:
             raise StateCorruptError(
-                f"hot state record of {len(raw)} bytes has version {raw[:1]!r}, expected {HOT_VERSION}; "
+                f"shard record of {len(raw)} bytes has version {raw[:1]!r}, expected {SHARD_VERSION}; "
                 "rebuild state by replaying the input topics into a fresh app id"
             )
-        header = np.frombuffer(raw, dtype=HOT_HEADER, count=1)[0].copy()
-        n_open, n_dedup = int(header["n_open"]), int(header["n_dedup"])
-        expected = size + n_open * (8 + VALUE_DTYPE.itemsize * N_CHANNELS) + n_dedup * 16
-        if len(raw) != expected:
-            raise StateCorruptError(f"hot state record is {len(raw)} bytes, its header implies {expected}")
-        pos = size
-        buckets = np.frombuffer(raw, "<i8", n_open, pos).copy()
-        pos += 8 * n_open
-        values = np.frombuffer(raw, VALUE_DTYPE, n_open * N_CHANNELS, pos).reshape(n_open, N_CHANNELS).copy()
-        pos += VALUE_DTYPE.itemsize * N_CHANNELS * n_open
-        hashes = np.frombuffer(raw, "<u8", n_dedup, pos).copy()
-        pos += 8 * n_dedup
-        times = np.frombuffer(raw, "<i8", n_dedup, pos).copy()
-        return cls(header, buckets, values, hashes, times)
+        header = np.frombuffer(raw, SHARD_HEADER, 1)[0]
+        pos = SHARD_HEADER.itemsize
+        n = int(header["n_keys"])
+        lengths, pos = _take(raw, np.dtype("<u2"), n, pos)
+        blob, pos = raw[pos : pos + int(header["key_bytes"])], pos + int(header["key_bytes"])
+        bounds = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        keys = [blob[bounds[i] : bounds[i + 1]] for i in range(n)]
+        rows, pos = _take(raw, KEY_ROW, n, pos)
+        open_rows, pos = _take(raw, OPEN_ROW, int(header["n_open"]), pos)
+        digests, pos = _take(raw, DIGEST_ROW, int(header["n_digests"]), pos)
+        deferred, pos = _take(raw, DEFERRED_ROW, int(header["n_deferred"]), pos)
+        if pos != len(raw):
+            raise StateCorruptError(f"shard record is {len(raw)} bytes, its header implies {pos}")
+        return cls(
+            keys, rows, open_rows, digests, deferred, int(header["decided_window"]), header["offsets"].astype(np.int64)
+        )
 
 
 @dataclass
-class HistoryRecord:
-    """Ring buffer of closed buckets: row ``b % H`` holds bucket ``b`` for ``through - H < b <= through``."""
+class HistoryBlock:
+    """Closed buckets ``[n_rows, n_buckets, C]`` of one block; rows are the shard's first ``n_rows`` keys.
 
-    through_bucket: int
+    ``written_window`` is the decision that last merged buckets into it: a decision re-run after a crash
+    finds its own merge already done and does not add the buckets twice.
+    """
+
     values: npt.NDArray[np.float64]
+    written_window: int = NO_WINDOW
 
     @classmethod
-    def new(cls, length: int) -> HistoryRecord:
-        return cls(through_bucket=-1, values=empty_open_values(length))
+    def new(cls, n_rows: int, n_buckets: int) -> HistoryBlock:
+        return cls(empty_bucket_values(n_rows * n_buckets).reshape(n_rows, n_buckets, N_CHANNELS))
+
+    def with_rows(self, n_rows: int) -> HistoryBlock:
+        """The block widened to ``n_rows`` keys (keys added since it was written have no history in it)."""
+        have, n_buckets = self.values.shape[:2]
+        if n_rows <= have:
+            return self
+        extra = empty_bucket_values((n_rows - have) * n_buckets).reshape(n_rows - have, n_buckets, N_CHANNELS)
+        return HistoryBlock(np.concatenate([self.values, extra]), self.written_window)
 
     def encode(self) -> bytes:
-        header = np.zeros((), dtype=HISTORY_HEADER)
-        header["version"] = HISTORY_VERSION
-        header["through_bucket"] = self.through_bucket
-        return header.tobytes() + self.values.astype(VALUE_DTYPE, copy=False).tobytes()
+        header = np.zeros((), BLOCK_HEADER)
+        header["version"] = BLOCK_VERSION
+        header["n_rows"], header["n_buckets"] = self.values.shape[:2]
+        header["written_window"] = self.written_window
+        return header.tobytes() + self.values.astype("<f8", copy=False).tobytes()
 
     @classmethod
-    def decode(cls, raw: bytes, length: int) -> HistoryRecord:
-        size = HISTORY_HEADER.itemsize
-        if len(raw) != size + VALUE_DTYPE.itemsize * N_CHANNELS * length or raw[0] != HISTORY_VERSION:
+    def decode(cls, raw: bytes, n_buckets: int) -> HistoryBlock:
+        if len(raw) < BLOCK_HEADER.itemsize or raw[0] != BLOCK_VERSION:
+            raise StateCorruptError(f"history block of {len(raw)} bytes is not version {BLOCK_VERSION}")
+        header = np.frombuffer(raw, BLOCK_HEADER, 1)[0]
+        n_rows = int(header["n_rows"])
+        if int(header["n_buckets"]) != n_buckets:
             raise StateCorruptError(
-                f"history record of {len(raw)} bytes does not hold {length} buckets of version "
-                f"{HISTORY_VERSION}; history_days must not change without rebuilding state"
+                f"history block holds {int(header['n_buckets'])} buckets, this worker expects {n_buckets}; "
+                "bucket_seconds must not change without rebuilding state"
             )
-        through = int(np.frombuffer(raw, HISTORY_HEADER, 1)[0]["through_bucket"])
-        values = np.frombuffer(raw, VALUE_DTYPE, length * N_CHANNELS, size).reshape(length, N_CHANNELS).copy()
-        return cls(through, values)
-
-    def append(self, buckets: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> None:
-        """Write closed buckets (ascending, all newer than ``through_bucket``), zeroing skipped rows."""
-        if len(buckets) == 0:
-            return
-        length = len(self.values)
-        newest = int(buckets[-1])
-        start = max(self.through_bucket + 1, newest - length + 1)
-        gap = np.arange(start, newest + 1) % length
-        self.values[gap] = empty_open_values(len(gap))
-        keep = buckets > newest - length
-        self.values[buckets[keep] % length] = values[keep]
-        self.through_bucket = newest
+        end = BLOCK_HEADER.itemsize + 8 * n_rows * n_buckets * N_CHANNELS
+        if end != len(raw):
+            raise StateCorruptError(f"history block is {len(raw)} bytes, its header implies {end}")
+        values = np.frombuffer(raw, "<f8", n_rows * n_buckets * N_CHANNELS, BLOCK_HEADER.itemsize).copy()
+        return cls(values.reshape(n_rows, n_buckets, N_CHANNELS), int(header["written_window"]))
 
 
-@dataclass(frozen=True)
+@dataclass
 class PartitionMeta:
-    """Per-partition progress, written last in each batch so it never runs ahead of the keys' records."""
+    """Per-partition progress; written after the partition's shard records in every flush."""
 
-    watermark_ms: int
-    last_window: int
+    shards: int
+    last_window: int = NO_WINDOW
+    watermarks: npt.NDArray[np.int64] = field(default_factory=lambda: np.full(N_TOPICS, I64_MIN, np.int64))
+    first_ms: npt.NDArray[np.int64] = field(default_factory=lambda: np.full(N_TOPICS, I64_MAX, np.int64))
+    finished: npt.NDArray[np.int64] = field(default_factory=lambda: np.full(N_TOPICS, -1, np.int64))
 
     def encode(self) -> bytes:
-        meta = np.zeros((), dtype=META)
-        meta["version"] = 1
-        meta["watermark_ms"] = self.watermark_ms
+        meta = np.zeros((), META)
+        meta["version"] = META_VERSION
+        meta["shards"] = self.shards
         meta["last_window"] = self.last_window
+        meta["watermarks"] = self.watermarks
+        meta["first_ms"] = self.first_ms
+        meta["finished"] = self.finished
         return meta.tobytes()
 
     @classmethod
-    def decode(cls, raw: bytes | None) -> PartitionMeta | None:
-        if raw is None:
-            return None
+    def decode(cls, raw: bytes) -> PartitionMeta:
+        if len(raw) != META.itemsize or raw[0] != META_VERSION:
+            raise StateCorruptError(f"partition meta of {len(raw)} bytes is not version {META_VERSION}")
         meta = np.frombuffer(raw, META, 1)[0]
-        return cls(int(meta["watermark_ms"]), int(meta["last_window"]))
-
-
-def meta_key(partition: int) -> bytes:
-    return META_PREFIX + str(partition).encode()
-
-
-def history_key(key: bytes) -> bytes:
-    return key + HISTORY_SUFFIX
+        return cls(
+            int(meta["shards"]),
+            int(meta["last_window"]),
+            meta["watermarks"].astype(np.int64),
+            meta["first_ms"].astype(np.int64),
+            meta["finished"].astype(np.int64),
+        )

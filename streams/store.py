@@ -1,12 +1,11 @@
 """The byte-level state store one partition's processor reads and writes.
 
 The worker's implementation sits on a Faust RocksDB table (changelogged); the in-memory twin runs the same
-processor in unit tests without a broker. Both must behave alike, and one shared test suite checks them.
+processor in unit tests without a broker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -19,7 +18,7 @@ class PartitionStore(Protocol):
 
     def put(self, key: bytes, value: bytes) -> None: ...
 
-    def items(self) -> Iterator[tuple[bytes, bytes]]: ...
+    def delete(self, key: bytes) -> None: ...
 
 
 class MemoryPartitionStore:
@@ -37,5 +36,6 @@ class MemoryPartitionStore:
         self.data[key] = value
         self.writes += 1
 
-    def items(self) -> Iterator[tuple[bytes, bytes]]:
-        yield from sorted(self.data.items())
+    def delete(self, key: bytes) -> None:
+        del self.data[key]
+        self.writes += 1

@@ -78,7 +78,7 @@ class WorkerProcess:
         return samples
 
     def consumed(self) -> int:
-        """Input events that left the worker's hands: rejected at decode or processed past the merge."""
+        """Input events the worker has finished with: rejected at decode or processed (each counted once)."""
         return int(
             sum(
                 v for k, v in self.metrics().items() if k.startswith("restock_events_total{") and "redelivered" not in k
@@ -98,3 +98,31 @@ class WorkerProcess:
                 return seen
             time.sleep(0.5)
         return seen
+
+    def progress(self) -> tuple[int, float, float]:
+        """Events finished, commands published, state records written: all still once the worker is done."""
+        metrics = self.metrics()
+        return (
+            self.consumed(),
+            metrics.get("restock_commands_total{}", 0.0),
+            metrics.get("restock_changelog_writes_total{}", 0.0),
+        )
+
+    def wait_settled(self, minimum: int, quiet_s: float, timeout_s: float) -> bool:
+        """Wait until ``minimum`` events are finished and nothing moved for ``quiet_s``; False on timeout.
+
+        Choose ``quiet_s`` above ``RESTOCK_TOPIC_IDLE_S``: the last decisions of a replay wait for its topics to
+        go quiet.
+        """
+        deadline = time.monotonic() + timeout_s
+        last, changed = self.progress(), time.monotonic()
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise BrokerError(f"the worker exited; see {self.log_path}")
+            now = self.progress()
+            if now != last:
+                last, changed = now, time.monotonic()
+            elif now[0] >= minimum and time.monotonic() - changed >= quiet_s:
+                return True
+            time.sleep(0.25)
+        return False

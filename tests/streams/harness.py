@@ -56,7 +56,7 @@ class Deployment:
             "RESTOCK_STATE_DIR": str(self.root / app_id / "state"),
             "RESTOCK_WEB_PORT": str(free_loopback_port()),
             "RESTOCK_SESSION_TIMEOUT_S": "3",
-            "RESTOCK_MERGE_IDLE_S": "4.0",
+            "RESTOCK_TOPIC_IDLE_S": "2.0",
             "RESTOCK_LOG_LEVEL": "info",
             **self.topics(app_id),
             **{f"RESTOCK_{k.upper()}": str(v) for k, v in settings.items()},
@@ -85,26 +85,10 @@ def new_deployment(bootstrap: str, root: Path) -> Deployment:
     return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", root).create()
 
 
-def wait_until_settled(worker: WorkerProcess, minimum: int, timeout_s: float = 120.0, quiet_s: float = 5.0) -> float:
-    """Wait until the worker consumed at least ``minimum`` events, its merge is empty and nothing moved lately."""
-    deadline = time.monotonic() + timeout_s
-    last_change = time.monotonic()
-    last = -1.0
-    while time.monotonic() < deadline:
-        assert worker.alive(), f"worker died; see {worker.log_path}"
-        metrics = worker.metrics()
-        consumed = sum(
-            v for k, v in metrics.items() if k.startswith("restock_events_total{") and "redelivered" not in k
-        )
-        buffered = metrics.get("restock_merge_buffered_events{}", 1.0)
-        if consumed != last:
-            last, last_change = consumed, time.monotonic()
-        if consumed >= minimum and buffered == 0 and time.monotonic() - last_change >= quiet_s:
-            return consumed
-        time.sleep(0.25)
-    events = {k: v for k, v in worker.metrics().items() if "events_total" in k or "buffered" in k}
-    raise AssertionError(
-        f"worker did not settle within {timeout_s} s (consumed {last}, {events}); see {worker.log_path}"
+def wait_until_settled(worker: WorkerProcess, minimum: int, timeout_s: float = 120.0, quiet_s: float = 5.0) -> None:
+    """Wait until the worker finished ``minimum`` events and its last decisions (see WorkerProcess.wait_settled)."""
+    assert worker.wait_settled(minimum, quiet_s, timeout_s), (
+        f"worker did not settle within {timeout_s} s at {worker.progress()}; see {worker.log_path}"
     )
 
 

@@ -31,10 +31,13 @@ def test_tiny_run_prints_a_table_and_a_json_line(tmp_path: Path, capsys: pytest.
     assert not list(tmp_path.glob("*/worker/state")), "the RocksDB state of the run is removed"
 
 
-def test_worker_timing_leaves_out_the_merge_idle_tail() -> None:
-    # (seconds, events processed, events held in the merge): busy from t=1 to t=5, then 40 events wait ~5 s.
-    polls = [(0.0, 0, 0), (1.0, 1000, 500), (2.0, 3000, 900), (5.0, 9960, 40), (5.2, 9960, 40), (10.4, 10000, 0)]
-    timing = worker_timing([Sample(t, n, b) for t, n, b in polls], 10_000)
+def test_worker_timing_runs_from_the_first_finished_events_to_the_last() -> None:
+    polls = [(0.0, 0), (1.0, 1000), (2.0, 3000), (5.0, 9960), (5.2, 10_000), (6.0, 10_000)]
+    timing = worker_timing([Sample(t, n) for t, n in polls], 10_000)
     assert timing.method == "steady"
-    assert timing.events_per_s == pytest.approx((9960 - 1000) / 4.0)
-    assert (timing.tail_events, timing.idle_tail_s) == (40, pytest.approx(5.4))
+    assert timing.events_per_s == pytest.approx((10_000 - 1000) / 4.2)
+
+
+def test_tiny_runs_are_timed_from_before_the_first_batch() -> None:
+    timing = worker_timing([Sample(t, n) for t, n in [(0.0, 0), (0.4, 0), (0.6, 900), (0.8, 1000)]], 1000)
+    assert timing.method == "coarse" and timing.events_per_s == pytest.approx(1000 / 0.4)

@@ -1,36 +1,36 @@
 from __future__ import annotations
 
-from streams.delivery import DeliveryCursor, Verdict
+from streams.delivery import DeliveryGuard, Verdict
 
 
 class Clock:
-    now = 0.0
+    def __init__(self) -> None:
+        self.now = 0.0
 
     def __call__(self) -> float:
         return self.now
 
 
-def test_repeats_are_dropped_and_gaps_refetched() -> None:
-    cursor = DeliveryCursor(hole_after_s=10.0, clock=Clock())
-    assert [cursor.classify("t", 0, o) for o in (5, 6, 6, 5)] == [
-        Verdict.TAKE,
-        Verdict.TAKE,
-        Verdict.REPEAT,
-        Verdict.REPEAT,
-    ]
-    assert cursor.classify("t", 0, 8) is Verdict.GAP  # 7 is missing: re-fetch from it
-    assert cursor.expected("t", 0) == 7
-    assert [cursor.classify("t", 0, o) for o in (7, 8)] == [Verdict.TAKE, Verdict.TAKE]
-    assert cursor.classify("t", 1, 0) is Verdict.TAKE  # partitions are independent
+def test_repeats_are_dropped_and_a_hole_is_refetched() -> None:
+    guard = DeliveryGuard(hole_after_s=10, clock=Clock())
+    assert [guard.classify("t", 0, o) for o in (5, 6, 6)] == [Verdict.TAKE, Verdict.TAKE, Verdict.REPEAT]
+    assert guard.classify("t", 0, 9) is Verdict.REFETCH and guard.expected("t", 0) == 7
+    assert guard.classify("t", 0, 10) is Verdict.WAIT
+    assert [guard.classify("t", 0, o) for o in (7, 8, 9)] == [Verdict.TAKE] * 3
+    assert guard.classify("t", 1, 100) is Verdict.TAKE, "partitions are independent"
 
 
-def test_a_gap_that_survives_the_refetch_is_a_real_hole() -> None:
+def test_a_hole_that_stays_is_accepted_after_the_wait() -> None:
     clock = Clock()
-    cursor = DeliveryCursor(hole_after_s=10.0, clock=clock)
-    cursor.classify("t", 0, 0)
-    assert cursor.classify("t", 0, 3) is Verdict.GAP
-    clock.now = 5.0
-    assert cursor.classify("t", 0, 3) is Verdict.GAP
-    clock.now = 11.0
-    assert cursor.classify("t", 0, 3) is Verdict.TAKE  # a transaction marker or a compacted record
-    assert cursor.expected("t", 0) == 4
+    guard = DeliveryGuard(hole_after_s=10, clock=clock)
+    guard.classify("t", 0, 1)
+    assert guard.classify("t", 0, 3) is Verdict.REFETCH
+    clock.now = 11
+    assert guard.classify("t", 0, 3) is Verdict.HOLE and guard.classify("t", 0, 4) is Verdict.TAKE
+
+
+def test_forgotten_partitions_start_afresh() -> None:
+    guard = DeliveryGuard()
+    guard.classify("t", 2, 50)
+    guard.forget({2})
+    assert guard.classify("t", 2, 10) is Verdict.TAKE

@@ -1,40 +1,62 @@
 from __future__ import annotations
 
+import random
 from datetime import date, time
 
 import numpy as np
+import pytest
 
 from schemas import DlqReason, decode_command
-from streams.decision import DecisionEngine, read_partition
-from streams.processor import PartitionProcessor, boundary_ms
+from streams.decision import DecisionEngine, demand_history
+from streams.processor import InputEvent, PartitionProcessor, boundary_ms
 from streams.settings import Settings
-from streams.state_codec import Topic
+from streams.state_codec import I64_MIN, Topic
 from streams.store import MemoryPartitionStore
 
-from .conftest import DAY_MS, inventory_payload, order_payload
+from .conftest import DAY_MS, click_payload, inventory_payload, order_payload
 
 DAY0 = 20_000  # a day number; events start at its midnight
 T0 = DAY0 * DAY_MS
 
 
-def run(processor: PartitionProcessor, engine: DecisionEngine, items: list, batch: int) -> list[bytes]:
-    """Feed items in batches of ``batch`` the way the worker does; return the commands' bytes."""
-    commands: list[bytes] = []
-    for start in range(0, len(items), batch):
-        pending = items[start : start + batch]
-        while pending:
-            step = processor.apply_until_decision(pending)
-            pending = pending[step.consumed :]
-            if step.decision_window is not None:
-                wm = max(processor.watermark_ms or 0, boundary_ms(step.decision_window, 6 * 3600))
-                outcome = engine.decide(list(processor.store.items()), step.decision_window, wm)
-                commands += [payload for _, payload in outcome.payloads]
-                processor.record_decision(step.decision_window, outcome.pending)
-        processor.write_meta()
-    return commands
+class Run:
+    """Feeds a processor batch by batch the way the worker does, gating decisions on the topics present."""
+
+    def __init__(self, settings: Settings, store: MemoryPartitionStore, topics: set[Topic]) -> None:
+        self.settings = settings
+        self.store = store
+        self.topics = sorted(topics)
+        self.processor = PartitionProcessor(store, settings)
+        self.engine = DecisionEngine(settings)
+        self.commands: list[bytes] = []
+
+    def gate(self) -> int | None:
+        marks = [int(self.processor.watermarks[t]) for t in self.topics]
+        return None if I64_MIN in marks else min(marks)
+
+    def batch(self, items: list[InputEvent], gate: int | None = None):
+        result = self.processor.apply(items)
+        self.advance(self.gate() if gate is None else gate)
+        return result
+
+    def advance(self, gate: int | None) -> None:
+        window = self.processor.due_window(gate)
+        while window is not None:
+            rows = self.processor.prepare_decision(window)
+            due = boundary_ms(window, self.settings.decision_offset_seconds) + self.settings.grace_seconds * 1000
+            outcome = self.engine.decide(rows, window, due)
+            self.commands += [payload for _, payload in outcome.payloads]
+            self.processor.record_decision(window, outcome.ordered)
+            window = self.processor.due_window(gate)
+        self.processor.flush()
+
+    def feed(self, items: list[InputEvent], size: int) -> Run:
+        for start in range(0, len(items), size):
+            self.batch(items[start : start + size])
+        return self
 
 
-def history(make_input, days: int = 30) -> list:
+def history(make_input, days: int = 30, clicks: bool = False) -> list[InputEvent]:
     items = [
         make_input(
             Topic.INVENTORY,
@@ -45,9 +67,10 @@ def history(make_input, days: int = 30) -> list:
     ]
     for d in range(days):
         for j in range(4):
-            items.append(
-                make_input(Topic.ORDERS, order_payload(f"o{d}-{j}", T0 + d * DAY_MS + 3_600_000 * (8 + j), qty=1))
-            )
+            t = T0 + d * DAY_MS + 3_600_000 * (8 + j)
+            items.append(make_input(Topic.ORDERS, order_payload(f"o{d}-{j}", t, qty=1)))
+            if clicks:
+                items.append(make_input(Topic.CLICKS, click_payload(f"c{d}-{j}", t - 60_000)))
         items.append(
             make_input(
                 Topic.INVENTORY, inventory_payload(f"s{d}", T0 + d * DAY_MS + 20 * 3_600_000, kind="shipment", delta=4)
@@ -56,15 +79,27 @@ def history(make_input, days: int = 30) -> list:
     return items
 
 
+def interleaved(items: list[InputEvent], seed: int) -> list[InputEvent]:
+    """The same per-topic sequences, merged in a random order (Kafka orders only within a topic)."""
+    queues = {topic: [i for i in items if i.topic == topic] for topic in Topic}
+    rng = random.Random(seed)
+    out: list[InputEvent] = []
+    while any(queues.values()):
+        topic = rng.choice([t for t, q in queues.items() if q])
+        take = rng.randint(1, 40)
+        out += queues[topic][:take]
+        queues[topic] = queues[topic][take:]
+    return out
+
+
 def test_sku_below_reorder_point_gets_exactly_one_command(make_input) -> None:
     settings = Settings(grace_seconds=3600)
-    processor = PartitionProcessor(MemoryPartitionStore(), settings)
-    commands = run(processor, DecisionEngine(settings), history(make_input), batch=50)
-    assert len(commands) == 1, [decode_command(c).decision_window for c in commands]
-    command = decode_command(commands[0])
+    run = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY}).feed(history(make_input), 50)
+    assert len(run.commands) == 1, [decode_command(c).decision_window for c in run.commands]
+    command = decode_command(run.commands[0])
     # 4 units a day without variance; lead time 3 + review 1: reorder point s = 16, order-up-to S = 16 + 4 = 20.
-    # On hand falls by 4 a day from 100 and first drops below 16 at the decision of day 22 (100 - 88 = 12):
-    # S - 12 = 8, raised to the MOQ of 12, which is already a multiple of the case pack of 6.
+    # The decision at 06:00 of day D sees the shipments of days before D: on hand 100 - 4 D first drops below
+    # 16 on day 22 (100 - 88 = 12): S - 12 = 8, raised to the MOQ of 12, already a multiple of the pack of 6.
     assert (command.decision_window - date(1970, 1, 1)).days == DAY0 + 22
     assert (command.on_hand, command.inventory_position) == (12, 12)
     assert (command.reorder_point, command.order_up_to, command.safety_stock) == (16.0, 20.0, 0.0)
@@ -72,49 +107,120 @@ def test_sku_below_reorder_point_gets_exactly_one_command(make_input) -> None:
     assert command.forecast.daily_mean == 4.0 and command.forecast.method == "moving_average"
 
 
-def test_replay_with_other_batch_size_is_byte_identical(make_input) -> None:
+@pytest.mark.parametrize(("seed", "size"), [(1, 7), (2, 1000), (3, 33)])
+def test_other_interleaving_and_batch_size_give_identical_commands_and_state(make_input, seed: int, size: int) -> None:
     settings = Settings()
-    items = history(make_input)
-    small, large = MemoryPartitionStore(), MemoryPartitionStore()
-    a = run(PartitionProcessor(small, settings), DecisionEngine(settings), items, batch=7)
-    b = run(PartitionProcessor(large, settings), DecisionEngine(settings), items, batch=1000)
-    assert a == b and a
-    assert small.data == large.data, "stored state must not depend on where batches were cut"
+    items = history(make_input, clicks=True)
+    topics = {Topic.ORDERS, Topic.INVENTORY, Topic.CLICKS}
+    reference = Run(settings, MemoryPartitionStore(), topics).feed(items, 50)
+    other = Run(settings, MemoryPartitionStore(), topics).feed(interleaved(items, seed), size)
+    assert other.commands == reference.commands and reference.commands
+    assert other.store.data == reference.store.data, "stored state must not depend on arrival order or batches"
 
 
-def test_late_duplicate_and_redelivered_events(make_input) -> None:
+def test_late_and_duplicate_are_judged_per_topic_and_redelivery_is_skipped(make_input) -> None:
     settings = Settings(grace_seconds=3600, decision_time=time(23, 0))
-    store = MemoryPartitionStore()
-    processor = PartitionProcessor(store, settings)
+    processor = PartitionProcessor(MemoryPartitionStore(), settings)
     first = make_input(Topic.ORDERS, order_payload("x", T0 + 5 * 3_600_000))
-    again = make_input(Topic.ORDERS, order_payload("x", T0 + 5 * 3_600_000))
+    again = make_input(Topic.ORDERS, order_payload("x", T0 + 5 * 3_600_000 + 60_000))
     later = make_input(Topic.ORDERS, order_payload("y", T0 + 10 * 3_600_000))
     late = make_input(Topic.ORDERS, order_payload("z", T0 + 1 * 3_600_000))
-    step = processor.apply_until_decision([first, again, later, late])
-    assert [r.reason for r in step.rejected] == [DlqReason.DUPLICATE, DlqReason.LATE]
-    assert step.accepted == 2
-    redelivered = processor.apply_until_decision([first])
-    assert redelivered.redelivered == 1 and redelivered.accepted == 0
+    # 9 h behind the orders' event time, but the first inventory event: not late on its own topic
+    stock = make_input(Topic.INVENTORY, inventory_payload("x", T0 + 1 * 3_600_000, kind="snapshot", on_hand=5))
+    result = processor.apply([first, again, later, late, stock])
+    assert [(r.item.event.event_id, r.reason) for r in result.rejected] == [
+        ("x", DlqReason.DUPLICATE),
+        ("z", DlqReason.LATE),
+    ]
+    assert result.accepted == 3
+    redelivered = processor.apply([first, stock])
+    assert redelivered.applied_before == [1, 1, 0] and redelivered.accepted == 0 and not redelivered.rejected
 
 
-def test_decision_batch_reads_open_and_closed_buckets(make_input) -> None:
+def test_duplicate_horizon_is_event_time_distance(make_input) -> None:
+    settings = Settings(dedup_horizon_seconds=600, grace_seconds=7200)
+    processor = PartitionProcessor(MemoryPartitionStore(), settings)
+    a = make_input(Topic.CLICKS, click_payload("k", T0))
+    b = make_input(Topic.CLICKS, click_payload("k", T0 + 601_000))  # beyond the horizon: a new event
+    c = make_input(Topic.CLICKS, click_payload("k", T0 + 700_000))  # within 10 min of b
+    d = make_input(Topic.ORDERS, order_payload("k", T0 + 1000))  # same id on another topic: not a repeat
+    result = processor.apply([a, b, c, d])
+    assert [r.item.offset for r in result.rejected] == [c.offset] and result.accepted == 3
+
+
+def test_decision_reads_closed_days_and_marks_days_before_the_first_event_unobserved(make_input) -> None:
     settings = Settings()
-    processor = PartitionProcessor(MemoryPartitionStore(), settings)
-    items = history(make_input, days=20)
-    run(processor, DecisionEngine(settings), items, batch=13)
-    batch = read_partition(list(processor.store.items()), DAY0 + 20, settings)
-    demand = batch.history.demand[0]
-    observed = batch.history.observed[0]
-    assert observed.sum() == 20
-    np.testing.assert_array_equal(demand[observed], np.full(20, 4.0, np.float32))
+    run = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY}).feed(history(make_input, 20), 13)
+    assert run.processor.last_window == DAY0 + 19
+    rows = run.processor.prepare_decision(DAY0 + 20)
+    history_ = demand_history(rows, DAY0 + 20, settings)
+    assert history_.observed[0].sum() == 20
+    np.testing.assert_array_equal(history_.demand[0][history_.observed[0]], np.full(20, 4.0, np.float32))
+    assert float(rows.header["on_hand"][0]) == 100 - 4 * 20
 
 
-def test_idle_partition_reaches_its_decision_by_wall_clock(make_input) -> None:
-    settings = Settings(grace_seconds=3600)
-    processor = PartitionProcessor(MemoryPartitionStore(), settings)
-    processor.apply_until_decision([make_input(Topic.ORDERS, order_payload("a", T0 + 10 * 3_600_000))])
-    # nothing arrives any more; the timer moves event time on by the idle wall-clock time
-    assert processor.advance_idle(T0 + 20 * 3_600_000) is None  # before the next boundary + grace
-    assert processor.advance_idle(T0 + DAY_MS + 7 * 3_600_000) == DAY0 + 1  # 06:00 boundary + 1 h grace passed
-    processor.record_decision(DAY0 + 1, {})
-    assert processor.advance_idle(T0 + DAY_MS + 8 * 3_600_000) is None
+def test_decision_waits_for_the_slowest_topic(make_input) -> None:
+    settings = Settings()
+    run = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY})
+    items = history(make_input, 10)
+    orders = [i for i in items if i.topic is Topic.ORDERS]
+    run.batch(orders)  # ten days of orders, no inventory yet: inventory has not started
+    assert run.processor.last_window < DAY0 and not run.commands
+    run.batch([i for i in items if i.topic is Topic.INVENTORY])
+    assert run.processor.last_window == DAY0 + 9
+
+
+class CrashingStore(MemoryPartitionStore):
+    """Dies after ``allowed`` more writes: what a changelog holds when a worker is killed mid-flush."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allowed: int | None = None
+
+    def put(self, key: bytes, value: bytes) -> None:
+        if self.allowed is not None:
+            if self.allowed == 0:
+                raise RuntimeError("killed")
+            self.allowed -= 1
+        super().put(key, value)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.2, 0.4, 0.6, 0.8, 0.99])
+def test_crash_mid_flush_then_redelivery_converges_on_the_same_state(make_input, fraction: float) -> None:
+    settings = Settings(state_shards=4)
+    items = []
+    for k in range(12):
+        items += [
+            InputEvent(i.topic, i.offset * 10 + k, f"S{k}|L".encode(), i.time_ms, i.event.model_copy(
+                update={"sku": f"S{k}", "location": "L"}))
+            for i in history(make_input, 24)
+        ]  # fmt: skip
+    items.sort(key=lambda i: (i.topic, i.offset))
+    items = interleaved(items, 4)
+    topics = {Topic.ORDERS, Topic.INVENTORY}
+    batches = [items[s : s + 40] for s in range(0, len(items), 40)]
+    reference = Run(settings, MemoryPartitionStore(), topics)
+    writes = []
+    for b in batches:
+        before = reference.store.writes
+        reference.batch(b)
+        writes.append(reference.store.writes - before)
+    # the batch whose flush writes most (it takes decisions), killed after ``fraction`` of its writes
+    crash_at = max(range(1, len(batches)), key=lambda i: (writes[i], -i))
+    fail_after = int(fraction * writes[crash_at])
+    assert writes[crash_at] >= 6
+    store = CrashingStore()
+    run = Run(settings, store, topics)
+    for b in batches[:crash_at]:
+        run.batch(b)
+    store.allowed = fail_after
+    with pytest.raises(RuntimeError, match="killed"):
+        run.batch(batches[crash_at])
+    store.allowed = None
+    restarted = Run(settings, store, topics)  # a fresh worker recovers from what reached the changelog
+    restarted.commands = run.commands
+    for b in batches[crash_at:]:
+        restarted.batch(b)
+    by_id = {decode_command(c).command_id: c for c in restarted.commands}
+    assert sorted(by_id.values()) == sorted(reference.commands)
+    assert store.data == reference.store.data

@@ -12,7 +12,8 @@ import pytest
 from schemas import decode_dead_letter
 from streams.embedded_broker import EmbeddedBroker
 from streams.order_lines import ONLINE_RETAIL, order_events_from_frame, read_order_lines
-from streams.state_codec import HISTORY_SUFFIX, META_PREFIX, Channel, HistoryRecord, HotRecord
+from streams.state_codec import HISTORY_BLOCK_DAYS, Channel
+from streams.state_view import parse_table
 
 from .harness import new_deployment, wait_until_settled
 
@@ -35,14 +36,8 @@ def real_lines() -> pd.DataFrame:
 
 def net_units_in_state(state: dict[bytes, bytes]) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
-    for key, raw in state.items():
-        if key.startswith(META_PREFIX):
-            continue
-        if key.endswith(HISTORY_SUFFIX):
-            history = HistoryRecord.decode(raw, 120)
-            totals[key[: -len(HISTORY_SUFFIX)].decode()] += float(history.values[:, Channel.DEMAND].sum())
-        else:
-            totals[key.decode()] += float(HotRecord.decode(raw).open_values[:, Channel.DEMAND].sum())
+    for name, series in parse_table(state, HISTORY_BLOCK_DAYS).items():
+        totals[name] += float(sum(values[Channel.DEMAND] for values in series.buckets.values()))
     return dict(totals)
 
 
