@@ -112,6 +112,7 @@ class Worker:
         generation = self.app.consumer_generation_id
         now_ms = int(time.time() * 1000)
         inputs: dict[int, list[InputEvent]] = {}
+        runtimes: dict[int, PartitionRuntime] = {}
         current: list[Any] = []
         for event in events:
             message = event.message
@@ -129,7 +130,9 @@ class Worker:
                 continue
             current.append(event)
             topic = self.topic_of[message.topic]
-            runtime = self.runtime_for(message.partition, event)
+            runtime = runtimes.get(message.partition)
+            if runtime is None:
+                runtime = runtimes[message.partition] = self.runtime_for(message.partition, event)
             decoded = self.decoders[topic](message.value, message.key, now_ms, self.limits)
             if isinstance(decoded, Rejection):
                 self.metrics.events.labels(message.topic, "rejected").inc()
@@ -147,8 +150,8 @@ class Worker:
             for topic in {item.topic for item in items}:
                 runtime.pacing.delivered(topic)
             self._count(items, result)
-        for partition in sorted({e.message.partition for e in current}):
-            await self._advance(partition, self.partitions[partition])
+        for partition in sorted(runtimes):
+            await self._advance(partition, runtimes[partition])
         for event in current:
             await stream.ack(event)
         self.metrics.batch_events.observe(len(events))

@@ -174,12 +174,14 @@ class PartitionProcessor:
         if not n:
             return result
         slots = self.slots
+        missing = [key for key in dict.fromkeys(item.key for item in items) if key not in slots]
+        if missing:
+            self._add_slots(missing)
         shard_list: list[ShardState] = []
         rows = np.empty(n, np.int64)
         for i, item in enumerate(items):
-            slot = slots.get(item.key) or self._new_slot(item.key)
-            shard_list.append(slot[0])
-            rows[i] = slot[1]
+            shard, rows[i] = slots[item.key]
+            shard_list.append(shard)
         shard_ix = np.fromiter((s.index for s in shard_list), np.int64, n)
         topics = np.fromiter((item.topic for item in items), np.int64, n)
         offsets = np.fromiter((item.offset for item in items), np.int64, n)
@@ -206,12 +208,18 @@ class PartitionProcessor:
             self._apply_accepted(items, accepted, shard_list, shard_ix, rows, topics, times)
         return result
 
-    def _new_slot(self, key: bytes) -> tuple[ShardState, int]:
-        shard = self._shard(shard_of(key, self.shard_count))
-        if key not in shard.slot:
-            shard.add_keys([key])
-        slot = self.slots[key] = (shard, shard.slot[key])
-        return slot
+    def _add_slots(self, keys: list[bytes]) -> None:
+        """Find or create the rows of keys not seen by this processor yet (new keys in one append per shard)."""
+        new: dict[int, list[bytes]] = {}
+        for key in keys:
+            shard = self._shard(shard_of(key, self.shard_count))
+            if key not in self.slots:
+                new.setdefault(shard.index, []).append(key)
+        for index, added in new.items():
+            shard = self.shards[index]
+            shard.add_keys(added)
+            for key in added:
+                self.slots[key] = (shard, shard.slot[key])
 
     def _shard(self, index: int) -> ShardState:
         shard = self.shards.get(index)
