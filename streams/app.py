@@ -103,8 +103,7 @@ class Worker:
         """Take decisions that became due by wall-clock time (a topic went quiet) and re-plan pacing."""
         async with self.lock:
             await self._reseek()
-            for partition in sorted(self.partitions):
-                await self._advance(partition, self.partitions[partition])
+            await self._advance(self.partitions)
 
     async def _handle_batch(self, stream: Any, events: list[Any]) -> None:
         started = time.perf_counter()
@@ -150,8 +149,7 @@ class Worker:
             for topic in {item.topic for item in items}:
                 runtime.pacing.delivered(topic)
             self._count(items, result)
-        for partition in sorted(runtimes):
-            await self._advance(partition, runtimes[partition])
+        await self._advance(runtimes)
         for event in current:
             await stream.ack(event)
         self.metrics.batch_events.observe(len(events))
@@ -198,16 +196,31 @@ class Worker:
         for topic, partition, offset in self.guard.seeks_due():
             await self._seek(topic, partition, offset)
 
-    async def _advance(self, partition: int, runtime: PartitionRuntime) -> None:
-        """Run every decision that is due, write the partition's state, then pause or resume its topics."""
-        processor, pacing = runtime.processor, runtime.pacing
-        watermarks = processor.watermarks.tolist()
-        gate = pacing.gate(watermarks, self.settings.idle_close_after_s)
-        window = processor.due_window(gate)
-        while window is not None:
-            await self._decide(processor, window)
-            window = processor.due_window(gate)
-        self.metrics.changelog_writes.inc(processor.flush())
+    async def _advance(self, runtimes: dict[int, PartitionRuntime]) -> None:
+        """Run every decision that is due, write the partitions' state, then pause or resume their topics.
+
+        The commands of all decisions are sent first and delivered with one flush; only then is any state
+        written, so a decision in the changelog implies its commands are on the output topic (a crash before
+        that re-runs the decision, which re-sends the same bytes).
+        """
+        commands = 0
+        for partition in sorted(runtimes):
+            runtime = runtimes[partition]
+            gate = runtime.pacing.gate(runtime.processor.watermarks.tolist(), self.settings.idle_close_after_s)
+            window = runtime.processor.due_window(gate)
+            while window is not None:
+                commands += self._decide(runtime.processor, window)
+                window = runtime.processor.due_window(gate)
+        if commands:
+            await self.app.producer.flush()
+        for partition in sorted(runtimes):
+            runtime = runtimes[partition]
+            self.metrics.changelog_writes.inc(runtime.processor.flush())
+            self._pace(partition, runtime)
+
+    def _pace(self, partition: int, runtime: PartitionRuntime) -> None:
+        pacing = runtime.pacing
+        watermarks = runtime.processor.watermarks.tolist()
         pause, resume = pacing.plan(watermarks)
         if pause:
             faust_flow.pause(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in pause})
@@ -224,15 +237,14 @@ class Worker:
                 self.metrics.lag.labels(str(partition), self.topic_name[Topic(topic)]).set(time.time() - mark / 1000)
         self.metrics.paused.labels(str(partition)).set(len(pacing.paused))
 
-    async def _decide(self, processor: PartitionProcessor, window: int) -> None:
+    def _decide(self, processor: PartitionProcessor, window: int) -> int:
+        """One decision pass: commands queued for sending, the decision recorded in memory; returns the count."""
         started = time.perf_counter()
         due_ms = boundary_ms(window, self.settings.decision_offset_seconds) + self.settings.grace_seconds * 1000
         rows = processor.prepare_decision(window)
         decisions = self.engine.decide(rows, window, due_ms)
         for key, payload in decisions.payloads:
-            await self.reorders.send(key=key, value=payload)
-        if decisions.payloads:
-            await self.app.producer.flush()
+            self.reorders.send_soon(key=key, value=payload)
         processor.record_decision(window, decisions.ordered)
         self.metrics.commands.inc(len(decisions.payloads))
         self.metrics.state_keys.set(decisions.keys_seen)
@@ -242,6 +254,7 @@ class Worker:
             extra={"partition": processor.partition, "window": window, "keys": decisions.keys_seen,
                    "commands": len(decisions.payloads)},
         )  # fmt: skip
+        return len(decisions.payloads)
 
     def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:
         message = event.message

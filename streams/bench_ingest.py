@@ -49,7 +49,7 @@ RAW_BATCH = 10_000
 RAW_RUNS = 3  # one raw read takes well under a second, so one run is at the mercy of the scheduler; best counts
 NOOP_BATCH = 2000
 NOOP_WITHIN_S = 0.2
-WORKER_BATCH = 5000
+WORKER_BATCH = Settings.model_fields["batch_max_events"].default
 SESSION_TIMEOUT_S = 3.0
 POLL_S = 0.2
 STALL_S = 60.0  # no progress for this long (start-up included) ends the run with an error
@@ -506,7 +506,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         },
         "settings": {
             "batch_max_events": WORKER_BATCH,
-            "state_shards": Settings().state_shards,
+            "state_shards": Settings.model_fields["state_shards"].default,
             "producer_max_batch_size": 1,
             "session_timeout_s": SESSION_TIMEOUT_S,
             "noop_take_events": [NOOP_BATCH, NOOP_WITHIN_S],

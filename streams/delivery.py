@@ -44,7 +44,9 @@ class DeliveryGuard:
         self.cursors: dict[tuple[str, int], _Cursor] = {}
 
     def classify(self, topic: str, partition: int, offset: int) -> Verdict:
-        cursor = self.cursors.setdefault((topic, partition), _Cursor())
+        cursor = self.cursors.get((topic, partition))
+        if cursor is None:
+            cursor = self.cursors[(topic, partition)] = _Cursor()
         if cursor.expected is None or offset == cursor.expected:
             cursor.expected, cursor.refetch_since = offset + 1, None
             return Verdict.TAKE

@@ -178,14 +178,12 @@ class PartitionProcessor:
         if missing:
             self._add_slots(missing)
         shard_list: list[ShardState] = []
-        rows = np.empty(n, np.int64)
-        for i, item in enumerate(items):
-            shard, rows[i] = slots[item.key]
+        columns: list[tuple[int, int, int, int, int]] = []
+        for item in items:
+            shard, row = slots[item.key]
             shard_list.append(shard)
-        shard_ix = np.fromiter((s.index for s in shard_list), np.int64, n)
-        topics = np.fromiter((item.topic for item in items), np.int64, n)
-        offsets = np.fromiter((item.offset for item in items), np.int64, n)
-        times = np.fromiter((item.time_ms for item in items), np.int64, n)
+            columns.append((shard.index, row, item.topic, item.offset, item.time_ms))
+        shard_ix, rows, topics, offsets, times = np.array(columns, np.int64).T
 
         handled = offsets > self.offsets[shard_ix, topics]
         result.applied_before = np.bincount(topics[~handled], minlength=N_TOPICS).tolist()

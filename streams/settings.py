@@ -102,8 +102,12 @@ class Settings(BaseSettings):
     )
 
     # --- processing --------------------------------------------------------------------------------
-    batch_max_events: int = Field(default=5000, ge=1, description="Events taken per batch by each agent.")
-    batch_within_s: float = Field(default=0.5, gt=0, description="Longest wait to fill a batch.")
+    batch_max_events: int = Field(
+        default=20_000,
+        ge=1,
+        description="Events taken per batch: state is written once per batch, so larger batches write less.",
+    )
+    batch_within_s: float = Field(default=1.0, gt=0, description="Longest wait to fill a batch.")
 
     # --- policy defaults (an InventoryEvent's item master overrides them per sku|location) -------------
     service_level: float = Field(default=0.95, gt=0.5, lt=1.0, description="Target cycle service level.")
