@@ -29,7 +29,6 @@ from streams.inventory import deferred_row, deferred_rows, fold_before
 from streams.settings import DAY_SECONDS, Settings
 from streams.shard_state import ShardState
 from streams.state_codec import (
-    COUNT_CHANNELS,
     DIGEST_ROW,
     HISTORY_BLOCK_DAYS,
     I64_MAX,
@@ -61,7 +60,6 @@ _CLICK_CHANNEL = {
     "purchase": Channel.PURCHASE_CLICK,
 }
 _ORDER_SIGN = {"sale": 1.0, "cancellation": -1.0, "return": 0.0}
-_COUNTS = list(COUNT_CHANNELS)
 
 
 @dataclass(slots=True)

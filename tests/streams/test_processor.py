@@ -224,3 +224,14 @@ def test_crash_mid_flush_then_redelivery_converges_on_the_same_state(make_input,
     by_id = {decode_command(c).command_id: c for c in restarted.commands}
     assert sorted(by_id.values()) == sorted(reference.commands)
     assert store.data == reference.store.data
+
+
+def test_dead_letters_at_decode_are_remembered_so_a_redelivery_is_not_dead_lettered_again(make_input) -> None:
+    store = MemoryPartitionStore()
+    processor = PartitionProcessor(store, Settings())
+    processor.note_finished(Topic.CLICKS, 41)  # a malformed click at offset 41 went to the DLQ
+    processor.apply([make_input(Topic.ORDERS, order_payload("a", T0), offset=7)])
+    processor.flush()
+    restarted = PartitionProcessor(store, Settings())
+    assert restarted.finished_before(Topic.CLICKS, 41) and not restarted.finished_before(Topic.CLICKS, 42)
+    assert restarted.finished_before(Topic.ORDERS, 7)
