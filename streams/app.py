@@ -22,6 +22,7 @@ from streams import faust_flow
 from streams.dead_letters import dead_letter_bytes
 from streams.decision import DecisionEngine
 from streams.delivery import DeliveryGuard, Verdict
+from streams.faust_consumer import TRANSPORT_SCHEME
 from streams.faust_store import FaustPartitionStore
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
@@ -216,16 +217,16 @@ class Worker:
         for partition in sorted(runtimes):
             runtime = runtimes[partition]
             self.metrics.changelog_writes.inc(runtime.processor.flush())
-            self._pace(partition, runtime)
+            await self._pace(partition, runtime)
 
-    def _pace(self, partition: int, runtime: PartitionRuntime) -> None:
+    async def _pace(self, partition: int, runtime: PartitionRuntime) -> None:
         pacing = runtime.pacing
         watermarks = runtime.processor.watermarks.tolist()
         pause, resume = pacing.plan(watermarks)
         if pause:
-            faust_flow.pause(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in pause})
+            await faust_flow.pause(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in pause})
         if resume:
-            faust_flow.resume(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in resume})
+            await faust_flow.resume(self.app.consumer, {TP(self.topic_name[Topic(t)], partition) for t in resume})
         if pause or resume:
             log.info(
                 "pacing",
@@ -267,7 +268,7 @@ def create_app(settings: Settings, bootstrap_servers: str, metrics: WorkerMetric
     """Build the Faust app and its worker logic; nothing connects until the app starts."""
     app = faust.App(
         settings.app_id,
-        broker=f"kafka://{bootstrap_servers}",
+        broker=f"{TRANSPORT_SCHEME}://{bootstrap_servers}",
         store="rocksdb://",
         datadir=str(settings.state_dir),
         topic_partitions=settings.partitions,
