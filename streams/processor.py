@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from schemas import ClickEvent, DlqReason, InventoryEvent, OrderEvent
 from streams.errors import ConfigurationError
+from streams.history import PartitionHistory
 from streams.inventory import deferred_row, deferred_rows, fold_before
 from streams.settings import DAY_SECONDS, Settings
 from streams.shard_state import ShardState
@@ -37,13 +38,9 @@ from streams.state_codec import (
     N_TOPICS,
     NO_WINDOW,
     Channel,
-    HistoryBlock,
     PartitionMeta,
     ShardRecord,
     Topic,
-    block_key,
-    empty_bucket_values,
-    merge_buckets,
     meta_key,
     new_key_rows,
     shard_key,
@@ -131,7 +128,6 @@ class PartitionProcessor:
         self.horizon_ms = settings.dedup_horizon_seconds * 1000
         self.offset_s = settings.decision_offset_seconds
         self.history_buckets = settings.history_days * self.per_day
-        self.block_buckets = HISTORY_BLOCK_DAYS * self.per_day
         raw = store.get(meta_key(self.partition))
         self.meta = PartitionMeta.decode(raw) if raw is not None else PartitionMeta(self.shard_count)
         if self.meta.shards != self.shard_count:
@@ -141,8 +137,8 @@ class PartitionProcessor:
             )
         self.shards: dict[int, ShardState] = {}
         self.slots: dict[bytes, tuple[ShardState, int]] = {}
-        self.blocks: dict[tuple[int, int], HistoryBlock] = {}
-        self.dirty_blocks: set[tuple[int, int]] = set()
+        self.history = PartitionHistory(store, self.shard_count, HISTORY_BLOCK_DAYS * self.per_day,
+                                        self.history_buckets)  # fmt: skip
         self.offsets = np.full((self.shard_count, N_TOPICS), -1, np.int64)  # last applied, per shard and topic
         self.written_meta = raw
 
@@ -373,9 +369,9 @@ class PartitionProcessor:
             if shard is None or shard.decided_window >= window:
                 continue
             fold_before(shard, window, self.bucket_ms)
-            self._close(shard, close_before, window)
+            self.history.close(shard, close_before, window)
             shard.dirty = True
-        self._expire_blocks(close_before)
+        self.history.expire(self.meta.last_window * self.per_day, close_before)
         return self._decision_rows(window, close_before)
 
     def record_decision(self, window: int, ordered: list[tuple[int, int, float, int, str]]) -> None:
@@ -397,75 +393,20 @@ class PartitionProcessor:
             return self._shard(index)
         return None
 
-    def _block(self, shard: int, block: int) -> HistoryBlock | None:
-        found = self.blocks.get((shard, block))
-        if found is None:
-            raw = self.store.get(block_key(self.partition, shard, block))
-            if raw is None:
-                return None
-            found = self.blocks[(shard, block)] = HistoryBlock.decode(raw, self.block_buckets)
-        return found
-
-    def _close(self, shard: ShardState, close_before: int, window: int) -> None:
-        """Merge the shard's open buckets before ``close_before`` into their history blocks."""
-        oldest = close_before - self.history_buckets
-        by_block: dict[int, list[tuple[int, npt.NDArray[np.float64]]]] = {}
-        for bucket, values in shard.pop_buckets_before(close_before).items():
-            if bucket >= oldest:
-                by_block.setdefault(bucket // self.block_buckets, []).append((bucket, values))
-        for block_no, closing in sorted(by_block.items()):
-            block = self._block(shard.index, block_no) or HistoryBlock.new(shard.n, self.block_buckets)
-            if block.written_window >= window:
-                continue  # merged by this decision before a crash
-            block = block.with_rows(shard.n)
-            for bucket, values in closing:
-                merge_buckets(block.values[:, bucket % self.block_buckets], values)
-            block.written_window = window
-            self.blocks[(shard.index, block_no)] = block
-            self.dirty_blocks.add((shard.index, block_no))
-
-    def _expire_blocks(self, close_before: int) -> None:
-        """Delete blocks that fell out of the history since the last decision."""
-
-        def newest_expired(close: int) -> int:
-            return (close - self.history_buckets) // self.block_buckets - 1
-
-        # The previous decision deleted every block up to its own newest expired one, and no block older than
-        # a decision's history is ever written, so only this range can hold blocks to delete.
-        start = newest_expired(self.meta.last_window * self.per_day) + 1
-        for index in range(self.shard_count):
-            for block_no in range(start, newest_expired(close_before) + 1):
-                key = block_key(self.partition, index, block_no)
-                self.blocks.pop((index, block_no), None)
-                self.dirty_blocks.discard((index, block_no))
-                if self.store.get(key) is not None:
-                    self.store.delete(key)
-
     def _decision_rows(self, window: int, close_before: int) -> DecisionRows:
-        first = close_before - self.history_buckets
-        first_block, last_block = first // self.block_buckets, (close_before - 1) // self.block_buckets
         keys: list[bytes] = []
         shard_parts, row_parts, headers, buckets = [], [], [], []
         for index in sorted(self.shards):
             shard = self.shards[index]
-            if shard.decided_window >= window:
-                continue
             member = np.flatnonzero(shard.rows["first_window"] < window)
-            if not len(member):
+            if shard.decided_window >= window or not len(member):
                 continue
-            span = empty_bucket_values(shard.n * (last_block - first_block + 1) * self.block_buckets)
-            span = span.reshape(shard.n, -1, N_CHANNELS)
-            for block_no in range(first_block, last_block + 1):
-                block = self._block(index, block_no)
-                if block is not None:
-                    at = (block_no - first_block) * self.block_buckets
-                    span[: len(block.values), at : at + self.block_buckets] = block.values
-            skip = first - first_block * self.block_buckets
             keys += [shard.keys[r] for r in member.tolist()]
             shard_parts.append(np.full(len(member), index, np.int64))
             row_parts.append(member)
             headers.append(shard.rows[member])
-            buckets.append(span[member, skip : skip + self.history_buckets])
+            buckets.append(self.history.read(shard, close_before)[member])
+        first = close_before - self.history_buckets
         if not keys:
             empty = np.zeros((0, self.history_buckets, N_CHANNELS))
             return DecisionRows([], np.zeros(0, np.int64), np.zeros(0, np.int64), new_key_rows(0), empty, first)
@@ -477,12 +418,7 @@ class PartitionProcessor:
     # --- writing -----------------------------------------------------------------------------------
     def flush(self) -> int:
         """Write changed blocks, then changed shards, then the meta; return the number of records written."""
-        written = 0
-        for index, block_no in sorted(self.dirty_blocks):
-            self.store.put(block_key(self.partition, index, block_no), self.blocks[(index, block_no)].encode())
-            written += 1
-        self.dirty_blocks.clear()
-        self.blocks.clear()
+        written = self.history.flush()
         keep_after_ms = self.grace_ms + self.horizon_ms
         for index in sorted(self.shards):
             shard = self.shards[index]
