@@ -1,0 +1,217 @@
+"""The estimator (transforms + training -> predictor) and the predictor (a ``Forecaster``) with its artifact.
+
+Artifact folder: ``config.json`` (class, versions, hyper-parameters, feature and scaling metadata, data
+fingerprint, training figures, free-form metrics) and ``weights.pt`` (the network's ``state_dict``, loaded with
+``weights_only=True``; no pickles). :meth:`LSTMPredictor.load` rebuilds the network from the config.
+
+Series with fewer than ``min_history`` observed days get the fallback forecaster (TSB, robust for new and
+intermittent items) and their ``method`` says so; every other series gets the network's negative binomial:
+mean ``mu`` and variance ``mu + alpha mu^2`` per day. Period totals (lead time + review period) come from
+:meth:`DemandForecast.over_period`, which adds the days' moments (independent days);
+``forecasting.count_quantiles`` turns a period's moments into count quantiles by a moment-matched negative
+binomial, exact when the days share a dispersion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from forecasting.baselines import IntermittentForecaster
+from forecasting.errors import ForecastError
+from forecasting.forecast import DemandForecast
+from forecasting.history import DemandHistory
+from forecasting.lstm.features import CALENDAR, FUTURE, PAST, bucket, windows
+from forecasting.lstm.network import DemandLSTM, NetworkConfig
+from forecasting.lstm.training import TrainingConfig, to_tensors, train
+
+ARTIFACT_FORMAT = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+METHOD = "lstm"
+
+
+class ArtifactError(ForecastError):
+    """A model folder is missing, incomplete or written by an incompatible version."""
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    min_history: int = 14
+
+
+def resolve_device(choice: str) -> torch.device:
+    """``auto`` (CUDA when available), ``cpu`` or ``cuda``; asking for CUDA without one is an error."""
+    if choice not in ("auto", "cpu", "cuda"):
+        raise ForecastError(f"device: expected auto, cpu or cuda, got {choice!r}")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ForecastError("device=cuda but torch sees no CUDA device; use --device auto or cpu")
+    return torch.device("cuda" if choice != "cpu" and torch.cuda.is_available() else "cpu")
+
+
+def static_ids(
+    series_ids: npt.NDArray[Any], network: NetworkConfig, locations: npt.NDArray[Any] | None = None,
+    categories: npt.NDArray[Any] | None = None,
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """``[n, 3]`` hashed buckets of id, location and category; the location defaults to the part of a
+    ``sku|location`` id after the bar (the worker's keys), the category to unknown."""
+    ids = np.asarray(series_ids, dtype=object)
+    if locations is None:
+        locations = np.array([str(i).split("|", 1)[1] if "|" in str(i) else "" for i in ids], dtype=object)
+    if categories is None:
+        categories = np.full(len(ids), "", dtype=object)
+    return np.stack(
+        [
+            bucket(ids, network.id_buckets),
+            bucket(np.asarray(locations, dtype=object), network.location_buckets),
+            bucket(np.asarray(categories, dtype=object), network.category_buckets),
+        ],
+        axis=1,
+    )
+
+
+def fingerprint(history: DemandHistory) -> str:
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(history.demand).tobytes())
+    digest.update(np.ascontiguousarray(history.observed).tobytes())
+    digest.update(str(history.end_day).encode())
+    digest.update("\n".join(map(str, history.series_ids.tolist())).encode())
+    return digest.hexdigest()[:16]
+
+
+class LSTMEstimator:
+    def __init__(self, config: LSTMConfig | None = None) -> None:
+        self.config = config or LSTMConfig()
+
+    def fit(
+        self, history: DemandHistory, *, locations: npt.NDArray[Any] | None = None,
+        categories: npt.NDArray[Any] | None = None, device: str = "auto",
+        progress: Callable[[str], None] = lambda _: None,
+    ) -> LSTMPredictor:  # fmt: skip
+        torch.manual_seed(self.config.training.seed)
+        network = DemandLSTM(self.config.network)
+        ids = static_ids(history.series_ids, self.config.network, locations, categories)
+        result = train(network, history, ids, self.config.training, resolve_device(device), progress)
+        facts = {
+            "data_fingerprint": fingerprint(history),
+            "series": history.n,
+            "days": history.days,
+            "end_day": history.end_day,
+            "epochs": result.epochs,
+            "best_epoch": result.best_epoch,
+            "validation_nll": result.best_validation_nll,
+            "training_seconds": round(result.seconds, 1),
+        }
+        network.load_state_dict(result.state)
+        return LSTMPredictor(network.cpu().eval(), self.config, facts)
+
+
+class LSTMPredictor:
+    """A trained network behind the ``Forecaster`` protocol."""
+
+    def __init__(self, network: DemandLSTM, config: LSTMConfig, facts: dict[str, Any], device: str = "auto") -> None:
+        self.config = config
+        self.facts = facts
+        self.device = resolve_device(device)
+        self.network = network.to(self.device).eval()
+        self.fallback = IntermittentForecaster("tsb")
+        weights = b"".join(t.detach().cpu().numpy().tobytes() for t in network.state_dict().values())
+        self._version = f"{METHOD}-{hashlib.sha256(weights).hexdigest()[:12]}"
+
+    @property
+    def name(self) -> str:
+        return METHOD
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def predict(
+        self, history: DemandHistory, horizon: int, *, locations: npt.NDArray[Any] | None = None,
+        categories: npt.NDArray[Any] | None = None, batch_size: int = 16_384,
+    ) -> DemandForecast:  # fmt: skip
+        """All series in batched forward passes under ``inference_mode``; beyond the trained horizon the last
+        day's moments repeat."""
+        trained = self.config.training.horizon
+        n = history.n
+        ids = static_ids(history.series_ids, self.config.network, locations, categories)
+        mean = np.zeros((n, trained))
+        variance = np.zeros((n, trained))
+        origins = np.full(n, history.days)
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                rows = np.arange(start, min(start + batch_size, n))
+                batch = windows(history, ids, rows, origins[rows], self.config.training.context, trained, False)
+                mu, alpha = self.network(**to_tensors(batch, self.device))
+                mean[rows] = mu.double().cpu().numpy()
+                variance[rows] = (mu + alpha * mu * mu).double().cpu().numpy()
+        columns = np.minimum(np.arange(horizon), trained - 1)
+        mean, variance = mean[:, columns], variance[:, columns]
+        short = history.observed_days() < self.config.min_history
+        method = np.full(n, METHOD, dtype=object)
+        if short.any():
+            fallback = self.fallback.predict(_rows(history, short), horizon)
+            mean[short], variance[short] = fallback.mean, fallback.variance
+            method[short] = f"{self.fallback.name}_fallback"
+        return DemandForecast(mean, variance, method.astype(np.str_), self.version)
+
+    def save(self, folder: str | Path, metrics: dict[str, Any] | None = None) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = {
+            "format": ARTIFACT_FORMAT,
+            "class": f"{type(self).__module__}.{type(self).__name__}",
+            "model_version": self.version,
+            "versions": {"torch": torch.__version__, "python": platform.python_version(), "numpy": np.__version__},
+            "network": asdict(self.config.network),
+            "training": asdict(self.config.training),
+            "min_history": self.config.min_history,
+            "features": {
+                "past": PAST,
+                "future": FUTURE,
+                "calendar": CALENDAR,
+                "scaling": "1 + mean observed demand of the context",
+            },
+            "facts": self.facts,
+            "metrics": metrics or {},
+        }
+        torch.save(self.network.state_dict(), folder / WEIGHTS_FILE)
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "auto") -> LSTMPredictor:
+        folder = Path(folder)
+        config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
+        if not config_path.is_file() or not weights_path.is_file():
+            raise ArtifactError(f"{folder}: expected {CONFIG_FILE} and {WEIGHTS_FILE}; train a model into it first")
+        raw = json.loads(config_path.read_text())
+        if raw.get("format") != ARTIFACT_FORMAT:
+            raise ArtifactError(
+                f"{folder}: artifact format {raw.get('format')!r}, this version reads {ARTIFACT_FORMAT}"
+            )
+        if raw["features"]["past"] != PAST or raw["features"]["future"] != FUTURE:
+            raise ArtifactError(f"{folder}: built for other features ({raw['features']}); retrain it")
+        config = LSTMConfig(NetworkConfig(**raw["network"]), TrainingConfig(**raw["training"]), raw["min_history"])
+        network = DemandLSTM(config.network)
+        network.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
+        return cls(network, config, raw["facts"], device)
+
+
+def _rows(history: DemandHistory, keep: npt.NDArray[np.bool_]) -> DemandHistory:
+    return DemandHistory(
+        history.series_ids[keep], history.demand[keep], history.end_day, history.observed[keep],
+        None if history.clicks is None else history.clicks[keep],
+        None if history.price is None else history.price[keep],
+    )  # fmt: skip
