@@ -4,6 +4,10 @@ Artifact folder: ``config.json`` (class, versions, hyper-parameters, feature and
 fingerprint, training figures, free-form metrics) and ``weights.pt`` (the network's ``state_dict``, loaded with
 ``weights_only=True``; no pickles). :meth:`LSTMPredictor.load` rebuilds the network from the config.
 
+Level calibration: the network is trained on the negative-binomial likelihood, which on lumpy demand settles
+below the mean (big orders are explained by dispersion more cheaply than by level); the ratio of actual to
+forecast total on the validation period (clipped to [0.5, 2]) rescales every mean, and is stored as ``level``.
+
 Series with fewer than ``min_history`` observed days get the fallback forecaster (TSB, robust for new and
 intermittent items) and their ``method`` says so; every other series gets the network's negative binomial:
 mean ``mu`` and variance ``mu + alpha mu^2`` per day. Period totals (lead time + review period) come from
@@ -49,6 +53,8 @@ class LSTMConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     min_history: int = 14
+    refit: bool = True  # retrain on the whole history for the early-stopped number of epochs
+    calibrate_level: bool = False  # scale means by the validation period's actual/forecast total (in [0.5, 2])
 
 
 def resolve_device(choice: str) -> torch.device:
@@ -102,7 +108,12 @@ class LSTMEstimator:
         torch.manual_seed(self.config.training.seed)
         network = DemandLSTM(self.config.network)
         ids = static_ids(history.series_ids, self.config.network, locations, categories)
-        result = train(network, history, ids, self.config.training, resolve_device(device), progress)
+        chosen = resolve_device(device)
+        result = train(network, history, ids, self.config.training, chosen, progress)
+        if self.config.refit:
+            torch.manual_seed(self.config.training.seed)
+            network = DemandLSTM(self.config.network)
+            refit = train(network, history, ids, self.config.training, chosen, progress, epochs=result.best_epoch)
         facts = {
             "data_fingerprint": fingerprint(history),
             "series": history.n,
@@ -111,9 +122,11 @@ class LSTMEstimator:
             "epochs": result.epochs,
             "best_epoch": result.best_epoch,
             "validation_nll": result.best_validation_nll,
-            "training_seconds": round(result.seconds, 1),
+            "training_seconds": round(result.seconds + (refit.seconds if self.config.refit else 0.0), 1),
+            "refit": self.config.refit,
+            "level": float(np.clip(result.level_ratio, 0.5, 2.0)) if self.config.calibrate_level else 1.0,
         }
-        network.load_state_dict(result.state)
+        network.load_state_dict(refit.state if self.config.refit else result.state)
         return LSTMPredictor(network.cpu().eval(), self.config, facts)
 
 
@@ -126,8 +139,10 @@ class LSTMPredictor:
         self.device = resolve_device(device)
         self.network = network.to(self.device).eval()
         self.fallback = IntermittentForecaster("tsb")
+        self.level = float(facts.get("level", 1.0))
         weights = b"".join(t.detach().cpu().numpy().tobytes() for t in network.state_dict().values())
-        self._version = f"{METHOD}-{hashlib.sha256(weights).hexdigest()[:12]}"
+        calibration = b"" if self.level == 1.0 else repr(self.level).encode()
+        self._version = f"{METHOD}-{hashlib.sha256(weights + calibration).hexdigest()[:12]}"
 
     @property
     def name(self) -> str:
@@ -154,6 +169,7 @@ class LSTMPredictor:
                 rows = np.arange(start, min(start + batch_size, n))
                 batch = windows(history, ids, rows, origins[rows], self.config.training.context, trained, False)
                 mu, alpha = self.network(**to_tensors(batch, self.device))
+                mu = mu * self.level
                 mean[rows] = mu.double().cpu().numpy()
                 variance[rows] = (mu + alpha * mu * mu).double().cpu().numpy()
         columns = np.minimum(np.arange(horizon), trained - 1)
@@ -177,6 +193,8 @@ class LSTMPredictor:
             "network": asdict(self.config.network),
             "training": asdict(self.config.training),
             "min_history": self.config.min_history,
+            "refit": self.config.refit,
+            "calibrate_level": self.config.calibrate_level,
             "features": {
                 "past": PAST,
                 "future": FUTURE,
@@ -203,7 +221,12 @@ class LSTMPredictor:
             )
         if raw["features"]["past"] != PAST or raw["features"]["future"] != FUTURE:
             raise ArtifactError(f"{folder}: built for other features ({raw['features']}); retrain it")
-        config = LSTMConfig(NetworkConfig(**raw["network"]), TrainingConfig(**raw["training"]), raw["min_history"])
+        config = LSTMConfig(
+            NetworkConfig(**raw["network"]),
+            TrainingConfig(**raw["training"]),
+            raw["min_history"],
+            raw.get("refit", False),
+        )
         network = DemandLSTM(config.network)
         network.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
         return cls(network, config, raw["facts"], device)

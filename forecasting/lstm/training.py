@@ -1,7 +1,10 @@
 """The training loop: sampled windows, negative-binomial likelihood, early stopping on a later period.
 
 Split in time, not by series: validation windows forecast the last ``horizon`` days of the history, training
-windows end before them, so the early-stopping score is a forecast of the future the model has not seen.
+windows end before them, so the early-stopping score is a forecast of the future the model has not seen. The
+estimator then refits on the whole history for the best number of epochs, so the weeks just before the
+forecast origin (the autumn ramp, in retail) are learnt from too. Half of each epoch's windows end near the
+last training day (exponentially weighted, mean ``recent_days``): recent demand matters most for the next weeks.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import torch
 
 from forecasting.history import DemandHistory
 from forecasting.lstm.features import Batch, windows
-from forecasting.lstm.network import DemandLSTM, negative_binomial_nll
+from forecasting.lstm.network import DemandLSTM, negative_binomial_nll, training_loss
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class TrainingConfig:
     patience: int = 4
     learning_rate: float = 3e-3
     weight_decay: float = 1e-5
+    recent_share: float = 0.5  # of the windows, ending near the last training day (the rest: anywhere)
+    recent_days: float = 60.0  # mean distance of those windows' origins from the last one
     seed: int = 0
 
 
@@ -38,6 +43,7 @@ class TrainingResult:
     epochs: int
     best_epoch: int
     best_validation_nll: float
+    level_ratio: float  # actual total / forecast total on the validation period, at the best epoch
     seconds: float
 
 
@@ -67,13 +73,17 @@ def train(
     config: TrainingConfig,
     device: torch.device,
     progress: Callable[[str], None] = lambda _: None,
+    epochs: int | None = None,
 ) -> TrainingResult:
+    """Train ``network`` in place. With ``epochs`` unset: early stopping on the validation period (the last
+    ``horizon`` days) and windows that end before it. With ``epochs``: that many epochs over windows up to the
+    end of the history (the refit after the number of epochs is known)."""
     started = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     t, h, c = history.days, config.horizon, config.context
     validation_origin = t - h
-    train_rows, low, high = _origin_ranges(history, h, validation_origin - h)
+    train_rows, low, high = _origin_ranges(history, h, validation_origin - h if epochs is None else validation_origin)
     if not len(train_rows):
         raise ValueError(f"the history of {t} days is too short to train: it needs more than {2 * h} days")
     has_target = history.observed[:, validation_origin:].any(axis=1) & history.observed[:, :validation_origin].any(1)
@@ -82,18 +92,22 @@ def train(
 
     network.to(device)
     optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    best_ratio = 1.0
     best, best_epoch, best_state, epoch = np.inf, 0, {k: v.detach().clone() for k, v in network.state_dict().items()}, 0
-    for epoch in range(1, config.max_epochs + 1):
+    for epoch in range(1, (epochs or config.max_epochs) + 1):
         network.train()
         pick = rng.integers(0, len(train_rows), config.windows_per_epoch)
         origins = low[pick] + (rng.random(len(pick)) * (high[pick] - low[pick] + 1)).astype(np.int64)
+        recent = rng.random(len(pick)) < config.recent_share
+        back = rng.exponential(config.recent_days, len(pick)).astype(np.int64)
+        origins = np.where(recent, np.maximum(high[pick] - back, low[pick]), origins)
         losses = []
         for start in range(0, len(pick), config.batch_size):
             sel = slice(start, start + config.batch_size)
             batch = windows(history, static_ids, train_rows[pick[sel]], origins[sel], c, h, with_target=True)
             assert batch.target is not None and batch.target_observed is not None
             mu, alpha = network(**to_tensors(batch, device))
-            loss = negative_binomial_nll(
+            loss = training_loss(
                 torch.from_numpy(batch.target).to(device), mu, alpha, torch.from_numpy(batch.target_observed).to(device)
             )
             optimiser.zero_grad()
@@ -101,15 +115,21 @@ def train(
             torch.nn.utils.clip_grad_norm_(network.parameters(), 10.0)
             optimiser.step()
             losses.append(float(loss.detach()))
-        validation = evaluate(network, history, static_ids, val_rows, val_origins, config, device)
-        progress(f"epoch {epoch}: train nll {np.mean(losses):.4f}, validation nll {validation:.4f}")
+        if epochs is not None:  # refit on the whole history for a known number of epochs: nothing held out
+            progress(f"refit epoch {epoch}/{epochs}: train nll {np.mean(losses):.4f}")
+            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+            best_epoch = epoch
+            continue
+        validation, ratio = evaluate(network, history, static_ids, val_rows, val_origins, config, device)
+        progress(f"epoch {epoch}: train nll {np.mean(losses):.4f}, validation nll {validation:.4f}, "
+                 f"actual/forecast total {ratio:.3f}")  # fmt: skip
         if validation < best - 1e-4:
-            best, best_epoch = validation, epoch
+            best, best_epoch, best_ratio = validation, epoch, ratio
             best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
         elif epoch - best_epoch >= config.patience:
             break
     network.load_state_dict(best_state)
-    return TrainingResult(best_state, epoch, best_epoch, float(best), time.monotonic() - started)
+    return TrainingResult(best_state, epoch, best_epoch, float(best), best_ratio, time.monotonic() - started)
 
 
 def evaluate(
@@ -120,10 +140,11 @@ def evaluate(
     origins: npt.NDArray[np.int64],
     config: TrainingConfig,
     device: torch.device,
-) -> float:
-    """Mean negative-binomial NLL of the windows (rows, origins), in batches of 4096."""
+) -> tuple[float, float]:
+    """Mean negative-binomial NLL of the windows (rows, origins), and the ratio of their actual total to the
+    forecast total (the level calibration), in batches of 4096."""
     network.eval()
-    total, cells = 0.0, 0.0
+    total, cells, actual, forecast = 0.0, 0.0, 0.0, 0.0
     with torch.inference_mode():
         for start in range(0, len(rows), 4096):
             sel = slice(start, start + 4096)
@@ -134,4 +155,6 @@ def evaluate(
             nll = negative_binomial_nll(torch.from_numpy(batch.target).to(device), mu, alpha, mask)
             n = float(mask.sum())
             total, cells = total + float(nll) * n, cells + n
-    return total / max(cells, 1.0)
+            actual += float((torch.from_numpy(batch.target).to(device) * mask).sum())
+            forecast += float((mu * mask).sum())
+    return total / max(cells, 1.0), actual / forecast if forecast > 0 else 1.0
