@@ -401,8 +401,10 @@ def dockerfile_problems(text: str) -> list[str]:
         lowered = args.lower()
         if keyword == "RUN":
             for step in re.split(r"&&|;|\|\|", lowered):
-                if "pip install" in step and re.search(r"calfkit|torch|\[embedded|\[dev|\s-e\s|--editable", step):
+                if "pip install" in step and re.search(r"calfkit|\[embedded|\[dev|\s-e\s|--editable", step):
                     problems.append(f"RUN installs something production must not have: {step.strip()!r}")
+                if "pip install" in step and "torch" in step and "--index-url" not in step:
+                    problems.append(f"RUN installs torch without its CPU/CUDA index (pulls CUDA): {step.strip()!r}")
         if keyword == "ENV":
             names = set(re.findall(r"(?:^|\s)(RESTOCK_\w+)=", args))
             if "RESTOCK_WEB_BIND" in names:

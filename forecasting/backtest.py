@@ -1,0 +1,148 @@
+"""Rolling-origin backtest: every model forecasts the same series from the same origins, scored the M5 way.
+
+Origins: the last ``origins`` blocks of ``horizon`` days; origin ``k`` trains on everything before its block and
+forecasts the block. Per model and origin (``forecasting.metrics``): WRMSSE, RMSSE of the total over all series,
+revenue-weighted MASE, WSPL over the M5 quantile levels (quantiles from each model's daily mean and variance as
+counts, ``forecasting.count_quantiles``), P90 coverage, bias of the total, and training / scoring seconds. The
+summary is the mean over origins.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from forecasting import metrics
+from forecasting.base import Forecaster
+from forecasting.count_quantiles import count_quantiles
+from forecasting.forecast import DemandForecast
+from forecasting.history import DemandHistory
+
+Fit = Callable[[DemandHistory], Forecaster]
+
+
+@dataclass(frozen=True)
+class OriginScore:
+    model: str
+    origin_day: int  # day number of the first forecast day
+    wrmsse: float
+    rmsse_total: float
+    wmase: float
+    wspl: float
+    p90_coverage: float
+    bias: float
+    fit_seconds: float
+    score_seconds: float
+    per_series: dict[str, npt.NDArray[np.float64]] = field(repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    scores: list[OriginScore]
+    series_ids: npt.NDArray[np.object_] | npt.NDArray[np.str_]
+    last_forecasts: dict[str, DemandForecast]  # of the last origin, for plots
+    last_origin_history: DemandHistory
+    last_actual: npt.NDArray[np.float64]
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for model in dict.fromkeys(s.model for s in self.scores):
+            mine = [s for s in self.scores if s.model == model]
+            out[model] = {
+                name: float(np.mean([getattr(s, name) for s in mine]))
+                for name in ("wrmsse", "rmsse_total", "wmase", "wspl", "p90_coverage", "bias", "fit_seconds",
+                             "score_seconds")
+            }  # fmt: skip
+        return out
+
+
+def cut(history: DemandHistory, days: int) -> DemandHistory:
+    """The first ``days`` columns of ``history``."""
+    return DemandHistory(
+        history.series_ids, history.demand[:, :days], history.start_day + days - 1, history.observed[:, :days],
+        None if history.clicks is None else history.clicks[:, :days],
+        None if history.price is None else history.price[:, :days],
+    )  # fmt: skip
+
+
+def run_backtest(
+    history: DemandHistory, models: Mapping[str, Fit], origins: int = 3, horizon: int = 28,
+    progress: Callable[[str], None] = lambda _: None,
+) -> BacktestResult:  # fmt: skip
+    if history.days <= origins * horizon + 2 * horizon:
+        raise metrics.MetricError(
+            f"{history.days} days of history are too few for {origins} origins of {horizon} days; "
+            "use fewer origins or a shorter horizon"
+        )
+    scores: list[OriginScore] = []
+    forecasts: dict[str, DemandForecast] = {}
+    train = cut(history, history.days)
+    actual = np.zeros((history.n, horizon))
+    for k in range(origins, 0, -1):
+        end = history.days - k * horizon
+        train = cut(history, end)
+        actual = history.demand[:, end : end + horizon].astype(np.float64)
+        scales = metrics.naive_scales(train.demand)
+        price = train.price if train.price is not None else np.ones(train.demand.shape, np.float32)
+        weights = metrics.revenue_weights(train.demand, np.nan_to_num(price, nan=0.0), scales.usable)
+        total_scale = metrics.naive_scales(train.demand.sum(axis=0, keepdims=True))
+        for name, fit in models.items():
+            progress(f"origin {origins - k + 1}/{origins} (day {train.end_day + 1}): {name}")
+            started = time.monotonic()
+            model = fit(train)
+            fitted = time.monotonic()
+            forecast = model.predict(train, horizon)
+            scored = time.monotonic()
+            forecasts[name] = forecast
+            scores.append(_score(name, train.end_day + 1, actual, forecast, scales, weights, total_scale,
+                                 fitted - started, scored - fitted))  # fmt: skip
+    return BacktestResult(scores, history.series_ids, forecasts, train, actual)
+
+
+def _score(
+    name: str, origin_day: int, actual: npt.NDArray[np.float64], forecast: DemandForecast, scales: metrics.Scales,
+    weights: npt.NDArray[np.float64], total_scale: metrics.Scales, fit_s: float, score_s: float,
+) -> OriginScore:  # fmt: skip
+    quantiles = count_quantiles(forecast.mean, forecast.variance, metrics.M5_LEVELS)
+    p90 = count_quantiles(forecast.mean, forecast.variance, (0.9,))[..., 0]
+    rmsse = metrics.rmsse(actual, forecast.mean, scales)
+    mase = metrics.mase(actual, forecast.mean, scales)
+    spl = metrics.spl(actual, quantiles, scales)
+    total = metrics.rmsse(actual.sum(axis=0, keepdims=True), forecast.mean.sum(axis=0, keepdims=True), total_scale)
+    return OriginScore(
+        name, origin_day, metrics.weighted(rmsse, weights), float(total[0]), metrics.weighted(mase, weights),
+        metrics.weighted(spl, weights), metrics.coverage(actual, p90), metrics.total_bias(actual, forecast.mean),
+        fit_s, score_s, {"rmsse": rmsse, "mase": mase, "spl": spl, "weight": weights},
+    )  # fmt: skip
+
+
+def ensemble(members: Mapping[str, Fit]) -> Fit:
+    """A forecaster averaging the members' daily means and variances (equal weights)."""
+
+    def fit(history: DemandHistory) -> Forecaster:
+        return _Ensemble([make(history) for make in members.values()])
+
+    return fit
+
+
+@dataclass(frozen=True)
+class _Ensemble:
+    members: list[Forecaster]
+
+    @property
+    def name(self) -> str:
+        return "ensemble(" + "+".join(m.name for m in self.members) + ")"
+
+    @property
+    def version(self) -> str:
+        return "ensemble(" + "+".join(m.version for m in self.members) + ")"
+
+    def predict(self, history: DemandHistory, horizon: int) -> DemandForecast:
+        parts = [m.predict(history, horizon) for m in self.members]
+        mean = np.mean([p.mean for p in parts], axis=0)
+        variance = np.mean([p.variance for p in parts], axis=0)
+        return DemandForecast(mean, variance, parts[0].method, self.version)
