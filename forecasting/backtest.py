@@ -2,8 +2,8 @@
 
 Origins: the last ``origins`` blocks of ``horizon`` days; origin ``k`` trains on everything before its block and
 forecasts the block. Per model and origin (``forecasting.metrics``): WRMSSE, RMSSE of the total over all series,
-revenue-weighted MASE, WSPL over the M5 quantile levels (quantiles from each model's daily mean and variance as
-counts, ``forecasting.count_quantiles``), P90 coverage, bias of the total, and training / scoring seconds. The
+revenue-weighted MASE, WSPL over the M5 quantile levels (each model's quantiles by its own rule,
+``forecasting.quantiles``), P90 coverage, bias of the total, and training / scoring seconds. The
 summary is the mean over origins.
 """
 
@@ -18,11 +18,22 @@ import numpy.typing as npt
 
 from forecasting import metrics
 from forecasting.base import Forecaster
-from forecasting.count_quantiles import count_quantiles
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
+from forecasting.quantiles import daily_quantiles, quantile_rule
 
 Fit = Callable[[DemandHistory], Forecaster]
+
+
+@dataclass(frozen=True)
+class EnsembleOf:
+    """An equal-weight average of other models in the same backtest: their daily means and variances at each
+    origin, so the members are fitted once (its fit and score seconds are the members' sums)."""
+
+    members: tuple[str, ...]
+
+
+Model = Fit | EnsembleOf
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class BacktestResult:
     scores: list[OriginScore]
     series_ids: npt.NDArray[np.object_] | npt.NDArray[np.str_]
     last_forecasts: dict[str, DemandForecast]  # of the last origin, for plots
+    quantile_rules: dict[str, str]  # model -> forecasting.quantiles rule
     last_origin_history: DemandHistory
     last_actual: npt.NDArray[np.float64]
 
@@ -70,7 +82,7 @@ def cut(history: DemandHistory, days: int) -> DemandHistory:
 
 
 def run_backtest(
-    history: DemandHistory, models: Mapping[str, Fit], origins: int = 3, horizon: int = 28,
+    history: DemandHistory, models: Mapping[str, Model], origins: int = 3, horizon: int = 28,
     progress: Callable[[str], None] = lambda _: None,
 ) -> BacktestResult:  # fmt: skip
     if history.days <= origins * horizon + 2 * horizon:
@@ -80,6 +92,7 @@ def run_backtest(
         )
     scores: list[OriginScore] = []
     forecasts: dict[str, DemandForecast] = {}
+    rules: dict[str, str] = {}
     train = cut(history, history.days)
     actual = np.zeros((history.n, horizon))
     for k in range(origins, 0, -1):
@@ -90,25 +103,35 @@ def run_backtest(
         price = train.price if train.price is not None else np.ones(train.demand.shape, np.float32)
         weights = metrics.revenue_weights(train.demand, np.nan_to_num(price, nan=0.0), scales.usable)
         total_scale = metrics.naive_scales(train.demand.sum(axis=0, keepdims=True))
-        for name, fit in models.items():
+        seconds: dict[str, tuple[float, float]] = {}
+        for name, spec in models.items():
             progress(f"origin {origins - k + 1}/{origins} (day {train.end_day + 1}): {name}")
-            started = time.monotonic()
-            model = fit(train)
-            fitted = time.monotonic()
-            forecast = model.predict(train, horizon)
-            scored = time.monotonic()
-            forecasts[name] = forecast
-            scores.append(_score(name, train.end_day + 1, actual, forecast, scales, weights, total_scale,
-                                 fitted - started, scored - fitted))  # fmt: skip
-    return BacktestResult(scores, history.series_ids, forecasts, train, actual)
+            if isinstance(spec, EnsembleOf):
+                missing = [m for m in spec.members if m not in seconds]
+                if missing:
+                    raise metrics.MetricError(f"ensemble {name}: members {missing} must come before it in the models")
+                forecast = combine(name, [forecasts[m] for m in spec.members])
+                fit_s, score_s = (sum(seconds[m][i] for m in spec.members) for i in (0, 1))
+                rule = "count"
+            else:
+                started = time.monotonic()
+                model = spec(train)
+                fitted = time.monotonic()
+                forecast = model.predict(train, horizon)
+                fit_s, score_s = fitted - started, time.monotonic() - fitted
+                rule = quantile_rule(model)
+            forecasts[name], rules[name], seconds[name] = forecast, rule, (fit_s, score_s)
+            scores.append(_score(name, train.end_day + 1, actual, forecast, rule, scales, weights, total_scale,
+                                 fit_s, score_s))  # fmt: skip
+    return BacktestResult(scores, history.series_ids, forecasts, rules, train, actual)
 
 
 def _score(
-    name: str, origin_day: int, actual: npt.NDArray[np.float64], forecast: DemandForecast, scales: metrics.Scales,
-    weights: npt.NDArray[np.float64], total_scale: metrics.Scales, fit_s: float, score_s: float,
+    name: str, origin_day: int, actual: npt.NDArray[np.float64], forecast: DemandForecast, rule: str,
+    scales: metrics.Scales, weights: npt.NDArray[np.float64], total_scale: metrics.Scales, fit_s: float, score_s: float,
 ) -> OriginScore:  # fmt: skip
-    quantiles = count_quantiles(forecast.mean, forecast.variance, metrics.M5_LEVELS)
-    p90 = count_quantiles(forecast.mean, forecast.variance, (0.9,))[..., 0]
+    quantiles = daily_quantiles(forecast, metrics.M5_LEVELS, rule)
+    p90 = daily_quantiles(forecast, (0.9,), rule)[..., 0]
     rmsse = metrics.rmsse(actual, forecast.mean, scales)
     mase = metrics.mase(actual, forecast.mean, scales)
     spl = metrics.spl(actual, quantiles, scales)
@@ -120,29 +143,9 @@ def _score(
     )  # fmt: skip
 
 
-def ensemble(members: Mapping[str, Fit]) -> Fit:
-    """A forecaster averaging the members' daily means and variances (equal weights)."""
-
-    def fit(history: DemandHistory) -> Forecaster:
-        return _Ensemble([make(history) for make in members.values()])
-
-    return fit
-
-
-@dataclass(frozen=True)
-class _Ensemble:
-    members: list[Forecaster]
-
-    @property
-    def name(self) -> str:
-        return "ensemble(" + "+".join(m.name for m in self.members) + ")"
-
-    @property
-    def version(self) -> str:
-        return "ensemble(" + "+".join(m.version for m in self.members) + ")"
-
-    def predict(self, history: DemandHistory, horizon: int) -> DemandForecast:
-        parts = [m.predict(history, horizon) for m in self.members]
-        mean = np.mean([p.mean for p in parts], axis=0)
-        variance = np.mean([p.variance for p in parts], axis=0)
-        return DemandForecast(mean, variance, parts[0].method, self.version)
+def combine(name: str, parts: list[DemandForecast]) -> DemandForecast:
+    """Average the members' daily means and variances; the row's method names every member."""
+    mean = np.mean([p.mean for p in parts], axis=0)
+    variance = np.mean([p.variance for p in parts], axis=0)
+    version = name + "(" + "+".join(p.model_version for p in parts) + ")"
+    return DemandForecast(mean, variance, np.full(len(mean), name).astype(np.str_), version)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.backtest import BacktestResult
-from forecasting.count_quantiles import count_quantiles
+from forecasting.quantiles import daily_quantiles
 
 COLUMNS = ("wrmsse", "rmsse_total", "wmase", "wspl", "p90_coverage", "bias", "fit_seconds", "score_seconds")
 
@@ -39,7 +39,7 @@ def plot_fans(result: BacktestResult, model: str, path: Path, series: int = 6, h
     forecast = result.last_forecasts[model]
     last = [s for s in result.scores if s.model == model][-1]
     top = np.argsort(-last.per_series["weight"])[:series]
-    quantiles = count_quantiles(forecast.mean[top], forecast.variance[top], (0.025, 0.25, 0.75, 0.975))
+    quantiles = daily_quantiles(forecast, (0.025, 0.25, 0.75, 0.975), result.quantile_rules[model])[top]
     history = result.last_origin_history
     past = history.demand[top, -history_days:]
     x_past = np.arange(-past.shape[1], 0)

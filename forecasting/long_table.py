@@ -3,8 +3,14 @@
 The input format of ``restock train`` / ``forecast`` / ``backtest``: one row per series and day with sales; a
 missing (id, date) row means zero sales. Optional columns: ``price`` (unit price that day), ``location``,
 ``category`` (static per series: the first value seen), and click counts ``clicks_view``,
-``clicks_add_to_cart``, ``clicks_remove_from_cart``, ``clicks_purchase``. Reading a file is the only I/O here;
-:func:`series_from_frame` works on a DataFrame already in memory.
+``clicks_add_to_cart``, ``clicks_remove_from_cart``, ``clicks_purchase``, and ``observed`` (boolean).
+Reading a file is the only I/O here; :func:`series_from_frame` works on a DataFrame already in memory.
+
+Which days are observed (carry information about demand): a series is observed from its first row on; days
+before it are not. A row with ``observed`` false makes its day unobserved too: the day is censored (a stockout
+day, say), so its zero or low sales are not demand. Days without a row follow the first rule. ``observed``
+takes booleans, ``true``/``false`` (any case) or ``1``/``0``; an empty cell is an error.
+``restock state export`` writes this format from a worker's state (see ``streams.state_export``).
 
 Errors name the column and the first offending rows, so a user can fix their export.
 """
@@ -81,6 +87,8 @@ def series_from_frame(frame: pd.DataFrame) -> SeriesTable:
     first_sale = np.full(len(series), shape[1], np.int64)
     np.minimum.at(first_sale, row, col)
     observed[:] = np.arange(shape[1])[None, :] >= first_sale[:, None]
+    if "observed" in frame.columns:
+        observed[row, col] &= _booleans(frame, "observed")
     price = None
     if "price" in frame.columns:
         price = np.full(shape, np.nan, np.float32)
@@ -114,6 +122,32 @@ def _numbers(frame: pd.DataFrame, name: str, allow_nan: bool = False) -> npt.NDA
     if len(bad):
         raise LongTableError(f"column {name!r}: non-numeric values in rows {_rows(frame, bad)}")
     return values
+
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+def _booleans(frame: pd.DataFrame, name: str) -> npt.NDArray[np.bool_]:
+    column = frame[name]
+    if column.dtype == np.bool_:
+        return column.to_numpy(dtype=bool)
+    text = column.map(_word).to_numpy(dtype=object)
+    truth = np.isin(text, list(_TRUE))
+    bad = np.flatnonzero(~truth & ~np.isin(text, list(_FALSE)))
+    if len(bad):
+        shown = [str(column.iloc[i]) for i in bad[:3]]
+        raise LongTableError(f"column {name!r}: non-boolean values {shown} in rows {_rows(frame, bad)}; use true or "
+                             "false (false: the day is censored, e.g. out of stock)")  # fmt: skip
+    return truth
+
+
+def _word(value: object) -> str | None:
+    """``value`` as lower-case text when it may spell a boolean (1.0 may: a CSV column of 1/0 with a blank cell
+    is read as floats; missing values may not)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
+    return str(value).strip().lower() if isinstance(value, str | bool | int | np.bool_ | np.integer) else None
 
 
 def _rows(frame: pd.DataFrame, positions: npt.NDArray[np.int64]) -> list[object]:

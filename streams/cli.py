@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from forecasting.errors import ForecastError
 from streams.errors import ConfigurationError, StreamsError
+
+if TYPE_CHECKING:
+    from streams.order_lines import OrderLineColumns
 from streams.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="restock: Kafka events in, reorder commands out.")
@@ -70,22 +75,54 @@ def topics_describe(config: ConfigOption = None, bootstrap_servers: BootstrapOpt
         typer.echo(f"{info.name}: {info.partitions} partitions" if info.exists else f"{info.name}: missing")
 
 
+PresetOption = Annotated[
+    str | None, typer.Option(help="Column mapping preset for --orders: 'online-retail' (UCI Online Retail).")
+]
+ColOrderId = Annotated[str | None, typer.Option(help="Column with the order id.")]
+ColSku = Annotated[str | None, typer.Option(help="Column with the SKU.")]
+ColQuantity = Annotated[str | None, typer.Option(help="Column with the quantity.")]
+ColTime = Annotated[str | None, typer.Option(help="Column with the order time.")]
+ColPrice = Annotated[str | None, typer.Option(help="Column with the unit price.")]
+ColLocation = Annotated[str | None, typer.Option(help="Column with the location (else --location).")]
+LocationOption = Annotated[str | None, typer.Option(help="Location for every line when no column gives one.")]
+CurrencyOption = Annotated[str | None, typer.Option(help="Currency code for every line.")]
+TimezoneOption = Annotated[str | None, typer.Option(help="Time zone of naive timestamps, e.g. Europe/London.")]
+CancelPrefixOption = Annotated[str | None, typer.Option(help="Order-id prefix that marks a cancellation.")]
+
+
+def _order_columns(preset: str | None, given: Mapping[str, object]) -> OrderLineColumns:
+    """The column mapping of an order-line file: a preset with overrides, or every required column given."""
+    from dataclasses import replace
+
+    from streams.order_lines import PRESETS, OrderLineColumns
+
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ConfigurationError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+        return replace(PRESETS[preset], **chosen)  # type: ignore[arg-type]
+    missing = [
+        f"--col-{k.replace('_', '-')}" for k in ("order_id", "sku", "quantity", "time", "price") if k not in chosen
+    ]
+    if missing:
+        raise ConfigurationError(f"--orders needs {', '.join(missing)} (or --preset online-retail)")
+    return OrderLineColumns(**chosen)  # type: ignore[arg-type]
+
+
 @app.command()
 def produce(
     orders: Annotated[Path | None, typer.Option(help="Parquet or CSV of order lines to replay in time order.")] = None,
-    preset: Annotated[
-        str | None, typer.Option(help="Column mapping preset for --orders: 'online-retail' (UCI Online Retail).")
-    ] = None,
-    col_order_id: Annotated[str | None, typer.Option(help="Column with the order id.")] = None,
-    col_sku: Annotated[str | None, typer.Option(help="Column with the SKU.")] = None,
-    col_quantity: Annotated[str | None, typer.Option(help="Column with the quantity.")] = None,
-    col_time: Annotated[str | None, typer.Option(help="Column with the order time.")] = None,
-    col_price: Annotated[str | None, typer.Option(help="Column with the unit price.")] = None,
-    col_location: Annotated[str | None, typer.Option(help="Column with the location (else --location).")] = None,
-    location: Annotated[str | None, typer.Option(help="Location for every line when no column gives one.")] = None,
-    currency: Annotated[str | None, typer.Option(help="Currency code for every line.")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Time zone of naive timestamps, e.g. Europe/London.")] = None,
-    cancel_prefix: Annotated[str | None, typer.Option(help="Order-id prefix that marks a cancellation.")] = None,
+    preset: PresetOption = None,
+    col_order_id: ColOrderId = None,
+    col_sku: ColSku = None,
+    col_quantity: ColQuantity = None,
+    col_time: ColTime = None,
+    col_price: ColPrice = None,
+    col_location: ColLocation = None,
+    location: LocationOption = None,
+    currency: CurrencyOption = None,
+    timezone: TimezoneOption = None,
+    cancel_prefix: CancelPrefixOption = None,
     limit: Annotated[int | None, typer.Option(help="Replay only the first N rows of the file.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample generator (without --orders).")] = 7,
     bad_fraction: Annotated[float, typer.Option(help="Share of bad messages the generator sprinkles in.")] = 0.005,
@@ -104,32 +141,57 @@ def produce(
         report = publish(history.messages, settings, bootstrap)
         typer.echo(f"published {report.sent} sample messages ({history.bad_total} deliberately bad)")
         return
-    from dataclasses import replace
-
-    from streams.order_lines import PRESETS, OrderLineColumns, replay_order_lines
+    from streams.order_lines import replay_order_lines
 
     mapping = {
         "order_id": col_order_id, "sku": col_sku, "quantity": col_quantity, "time": col_time, "price": col_price,
         "location_column": col_location, "location": location, "currency": currency, "timezone": timezone,
         "cancel_prefix": cancel_prefix, "max_quantity": settings.max_quantity,
     }  # fmt: skip
-    given = {k: v for k, v in mapping.items() if v is not None}
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ConfigurationError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-        columns = replace(PRESETS[preset], **given)  # type: ignore[arg-type]
-    else:
-        missing = [
-            f"--col-{k.replace('_', '-')}" for k in ("order_id", "sku", "quantity", "time", "price") if k not in given
-        ]
-        if missing:
-            raise ConfigurationError(f"--orders needs {', '.join(missing)} (or --preset online-retail)")
-        columns = OrderLineColumns(**given)  # type: ignore[arg-type]
+    columns = _order_columns(preset, mapping)
     replay = replay_order_lines(orders, columns, nrows=limit)
     report = publish(replay.messages, settings, bootstrap)
     typer.echo(f"published {report.sent} order events from {orders}")
     for category, count in replay.summary.as_dict().items():
         typer.echo(f"  {category}: {count}")
+
+
+@app.command("orders-table")
+def orders_table(
+    orders: Annotated[Path, typer.Option(help="Parquet or CSV of order lines.")],
+    out: Annotated[Path, typer.Option(help="Long table to write (.parquet or .csv): id, date, quantity, price.")],
+    preset: PresetOption = None,
+    col_order_id: ColOrderId = None,
+    col_sku: ColSku = None,
+    col_quantity: ColQuantity = None,
+    col_time: ColTime = None,
+    col_price: ColPrice = None,
+    col_location: ColLocation = None,
+    location: LocationOption = None,
+    currency: CurrencyOption = None,
+    timezone: TimezoneOption = None,
+    cancel_prefix: CancelPrefixOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Order lines -> the daily long table that train / forecast / backtest read (your own order history)."""
+    from streams.order_lines import daily_demand_from_order_lines, read_order_lines
+
+    mapping = {
+        "order_id": col_order_id, "sku": col_sku, "quantity": col_quantity, "time": col_time, "price": col_price,
+        "location_column": col_location, "location": location, "currency": currency, "timezone": timezone,
+        "cancel_prefix": cancel_prefix, "max_quantity": _settings(config).max_quantity,
+    }  # fmt: skip
+    daily = daily_demand_from_order_lines(read_order_lines(orders), _order_columns(preset, mapping))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        daily.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".csv":
+        daily.to_csv(out, index=False)
+    else:
+        raise ConfigurationError(f"{out}: name the output *.parquet or *.csv")
+    typer.echo(
+        f"{out}: {daily['id'].nunique()} series, {len(daily)} rows, {daily['date'].min()}..{daily['date'].max()}"
+    )
 
 
 @app.command()
@@ -157,6 +219,106 @@ def demo(
     run_demo(seed=seed, workdir=workdir)
 
 
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Long table (parquet/CSV: id, date, quantity, ...) or a worker-state export.")
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of weights and sampled training windows.")]
+
+
+@app.command()
+def train(
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write (config.json + weights.pt).")],
+    device: DeviceOption = "auto",
+    seed: SeedOption = 0,
+    max_epochs: Annotated[int | None, typer.Option("--max-epochs", help="Cap on epochs (default 40).")] = None,
+) -> None:
+    """Train the default forecaster (the global LSTM) with early stopping on the last 28 days."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from forecasting.commands import default_config, train_model
+    from forecasting.lstm.training import EpochReport
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[figures]}"), console=console, disable=not console.is_terminal,
+    ) as bar:  # fmt: skip
+        tasks: dict[str, TaskID] = {}
+
+        def show(report: EpochReport) -> None:
+            if not console.is_terminal:  # a log file gets one line per epoch instead of a bar
+                typer.echo(str(report), err=True)
+                return
+            if report.phase not in tasks:
+                label = "early stopping" if report.phase == "fit" else "refit on all days"
+                tasks[report.phase] = bar.add_task(label, total=report.of, figures="")
+            bar.update(tasks[report.phase], completed=report.epoch, figures=str(report).split(": ", 1)[1])
+
+        predictor = train_model(data, out, config=default_config(seed, max_epochs), device=device, progress=show)
+        for task in bar.tasks:  # early stopping ends before max_epochs: close the bar
+            bar.update(task.id, total=task.completed)
+    facts = predictor.facts
+    typer.echo(
+        f"{out}: {predictor.version}, {facts['series']} series x {facts['days']} days, best epoch "
+        f"{facts['best_epoch']}/{facts['epochs']}, validation nll {facts['validation_nll']:.4f}, "
+        f"{facts['training_seconds']} s"
+    )
+
+
+@app.command()
+def forecast(
+    model: Annotated[Path, typer.Option("--model", help="Model folder written by `restock train`.")],
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Days after the data's last date.")] = 28,
+    device: DeviceOption = "auto",
+) -> None:
+    """Forecast every series of the data from the day after its last date: mean and M5 quantiles per day."""
+    from forecasting.commands import forecast_frame, write_forecast
+    from forecasting.long_table import read_long_table
+    from forecasting.lstm.estimator import LSTMPredictor
+
+    frame = forecast_frame(LSTMPredictor.load(model, device=device), read_long_table(data), horizon)
+    write_forecast(frame, out)
+    methods = frame.drop_duplicates("id")["method"].value_counts().to_dict()
+    typer.echo(f"{out}: {frame['id'].nunique()} series x {horizon} days; methods {methods}")
+
+
+@app.command()
+def backtest(
+    data: DataOption,
+    origins: Annotated[int, typer.Option("--origins", help="Rolling origins, the last ones of the data.")] = 3,
+    horizon: Annotated[int, typer.Option("--horizon", help="Days forecast from each origin.")] = 28,
+    out: Annotated[Path, typer.Option("--out", help="Folder for scores.csv, fans.png, summary.json.")] = Path(
+        "var/backtest"
+    ),
+    models: Annotated[str | None, typer.Option("--models", help="Comma-separated subset (default: all).")] = None,
+    statsforecast: Annotated[
+        bool, typer.Option("--statsforecast/--no-statsforecast", help="AutoETS & co. (needs restock[bench]).")
+    ] = True,
+    device: DeviceOption = "auto",
+    seed: SeedOption = 0,
+    jobs: Annotated[int, typer.Option("--jobs", help="Processes for statsforecast.")] = 1,
+) -> None:
+    """Rolling-origin backtest of every model; a table, then one JSON line (models -> wrmsse, wspl, ...)."""
+    import json
+
+    from forecasting.backtest_report import table
+    from forecasting.commands import backtest_models, run_backtest_command
+
+    chosen = tuple(m.strip() for m in models.split(",") if m.strip()) if models else ()
+    specs = backtest_models(device=device, seed=seed, statsforecast=statsforecast, n_jobs=jobs, only=chosen)
+    result, files, report = run_backtest_command(
+        data, out, origins=origins, horizon=horizon, models=specs, progress=lambda m: typer.echo(m, err=True)
+    )
+    typer.echo(table(result))
+    typer.echo(f"per-series scores: {files.scores_csv}; forecast fans ({report['plot_model']}): {files.fans_png}")
+    typer.echo(json.dumps(report, separators=(",", ":")))
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     events: Annotated[int, typer.Option(help="Events to publish.")] = 200_000,
@@ -170,10 +332,33 @@ def bench_ingest(
     run_bench(events=events, keys=keys, partitions=partitions, workdir=workdir)
 
 
+state_app = typer.Typer(no_args_is_help=True, help="Read the worker's state offline.")
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("export")
+def state_export(
+    out: Annotated[Path, typer.Option(help="Parquet file to write (the long table of `forecast --data`).")],
+    app_id: Annotated[str | None, typer.Option(help="App id whose state to read (RESTOCK_APP_ID).")] = None,
+    quiet_s: Annotated[float, typer.Option(help="The changelog has ended when nothing arrived this long.")] = 2.0,
+    config: ConfigOption = None,
+    bootstrap_servers: BootstrapOption = None,
+) -> None:
+    """Export the state (from its changelog topic; no worker needed) as a daily long table."""
+    from streams.state_export import export_changelog
+
+    settings = _settings(config, bootstrap_servers)
+    if app_id:
+        settings = settings.model_copy(update={"app_id": app_id})
+    meta = export_changelog(settings, _bootstrap(settings), out, quiet_s)
+    typer.echo(f"wrote {meta['rows']} rows of {meta['keys']} keys ({meta['first_date']} to {meta['last_date']}, "
+               f"closed through {meta['closed_through']}) to {out}")  # fmt: skip
+
+
 def main() -> None:
     try:
         app()
-    except StreamsError as exc:
+    except (StreamsError, ForecastError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
 

@@ -475,11 +475,13 @@ def daily_demand_from_order_lines(
     drop_duplicates: bool = True,
     drop_absurd: bool = True,
 ) -> pd.DataFrame:
-    """Daily demand per series from the sale lines (cancellations, write-offs and skipped rows left out).
+    """Daily demand per series from the sale lines (cancellations, write-offs and skipped rows left out): the
+    long table ``restock train`` / ``forecast`` / ``backtest`` read (``restock orders-table`` writes it).
 
     Returns columns ``id`` (``sku|location``, the engine's series key), ``date`` (the UTC calendar date of
-    the event time, a ``datetime.date``; for UK trading hours it equals the local date) and ``quantity``
-    (int64 units), sorted by id then date; days without sales are absent.
+    the event time, a ``datetime.date``; for UK trading hours it equals the local date), ``quantity``
+    (int64 units) and ``price`` (the day's unit price, weighted by quantity over the day's sale lines: the
+    revenue the forecast metrics weigh by), sorted by id then date; days without sales are absent (zero).
 
     By default the demand is what the streaming engine counts from the replay: exact duplicate rows count
     once (the worker drops the repeat) and lines above ``columns.max_quantity`` are left out (the worker
@@ -494,9 +496,11 @@ def daily_demand_from_order_lines(
         sale &= lines.quantity <= columns.max_quantity
     ids = lines.sku[sale].astype(str).str.cat(lines.location[sale].astype(str), sep="|")
     days = pd.to_datetime(lines.time_ms[sale], unit="ms").date
+    quantity = lines.quantity[sale].astype(np.int64)
     table = pd.DataFrame(
-        {"id": ids.to_numpy(dtype=object), "date": days, "quantity": lines.quantity[sale].astype(np.int64)}
+        {"id": ids.to_numpy(dtype=object), "date": days, "quantity": quantity, "revenue": quantity * lines.price[sale]}
     )
-    out = table.groupby(["id", "date"], sort=True)["quantity"].sum().reset_index()
+    out = table.groupby(["id", "date"], sort=True)[["quantity", "revenue"]].sum().reset_index()
     out["quantity"] = out["quantity"].astype(np.int64)
+    out["price"] = (out.pop("revenue") / out["quantity"]).astype(np.float64)
     return out

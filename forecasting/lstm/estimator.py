@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
 from forecasting.lstm.features import CALENDAR, FUTURE, PAST, bucket, windows
 from forecasting.lstm.network import DemandLSTM, NetworkConfig
-from forecasting.lstm.training import TrainingConfig, to_tensors, train
+from forecasting.lstm.training import Progress, TrainingConfig, to_tensors, train
 
 ARTIFACT_FORMAT = 1
 CONFIG_FILE = "config.json"
@@ -103,7 +102,7 @@ class LSTMEstimator:
     def fit(
         self, history: DemandHistory, *, locations: npt.NDArray[Any] | None = None,
         categories: npt.NDArray[Any] | None = None, device: str = "auto",
-        progress: Callable[[str], None] = lambda _: None,
+        progress: Progress = lambda _: None,
     ) -> LSTMPredictor:  # fmt: skip
         torch.manual_seed(self.config.training.seed)
         network = DemandLSTM(self.config.network)

@@ -38,6 +38,28 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class EpochReport:
+    """One finished epoch, for progress bars and logs: ``phase`` is "fit" (early stopping, out of at most
+    ``of`` epochs) or "refit" (the whole history, exactly ``of`` epochs)."""
+
+    phase: str
+    epoch: int
+    of: int
+    train_loss: float  # Poisson mean loss + negative-binomial dispersion NLL (can be < 0)
+    validation_nll: float | None = None
+    total_ratio: float | None = None  # actual / forecast total on the validation period
+
+    def __str__(self) -> str:
+        text = f"{self.phase} epoch {self.epoch}/{self.of}: train loss {self.train_loss:.4f}"
+        if self.validation_nll is not None:
+            text += f", validation nll {self.validation_nll:.4f}, actual/forecast total {self.total_ratio:.3f}"
+        return text
+
+
+Progress = Callable[[EpochReport], None]
+
+
+@dataclass(frozen=True)
 class TrainingResult:
     state: dict[str, torch.Tensor]
     epochs: int
@@ -72,7 +94,7 @@ def train(
     static_ids: npt.NDArray[np.int64],
     config: TrainingConfig,
     device: torch.device,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress = lambda _: None,
     epochs: int | None = None,
 ) -> TrainingResult:
     """Train ``network`` in place. With ``epochs`` unset: early stopping on the validation period (the last
@@ -90,13 +112,15 @@ def train(
     val_rows = np.flatnonzero(has_target)
     val_origins = np.full(len(val_rows), validation_origin)
 
+    # a small history has few distinct windows: sampling thousands of repeats per epoch only slows it down
+    per_epoch = int(min(config.windows_per_epoch, max(config.batch_size, int((high - low + 1).sum()))))
     network.to(device)
     optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     best_ratio = 1.0
     best, best_epoch, best_state, epoch = np.inf, 0, {k: v.detach().clone() for k, v in network.state_dict().items()}, 0
     for epoch in range(1, (epochs or config.max_epochs) + 1):
         network.train()
-        pick = rng.integers(0, len(train_rows), config.windows_per_epoch)
+        pick = rng.integers(0, len(train_rows), per_epoch)
         origins = low[pick] + (rng.random(len(pick)) * (high[pick] - low[pick] + 1)).astype(np.int64)
         recent = rng.random(len(pick)) < config.recent_share
         back = rng.exponential(config.recent_days, len(pick)).astype(np.int64)
@@ -116,13 +140,12 @@ def train(
             optimiser.step()
             losses.append(float(loss.detach()))
         if epochs is not None:  # refit on the whole history for a known number of epochs: nothing held out
-            progress(f"refit epoch {epoch}/{epochs}: train nll {np.mean(losses):.4f}")
+            progress(EpochReport("refit", epoch, epochs, float(np.mean(losses))))
             best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
             best_epoch = epoch
             continue
         validation, ratio = evaluate(network, history, static_ids, val_rows, val_origins, config, device)
-        progress(f"epoch {epoch}: train nll {np.mean(losses):.4f}, validation nll {validation:.4f}, "
-                 f"actual/forecast total {ratio:.3f}")  # fmt: skip
+        progress(EpochReport("fit", epoch, config.max_epochs, float(np.mean(losses)), validation, ratio))
         if validation < best - 1e-4:
             best, best_epoch, best_ratio = validation, epoch, ratio
             best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}

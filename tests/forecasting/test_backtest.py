@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecasting import DemandHistory, MovingAverageForecaster
-from forecasting.backtest import cut, ensemble, run_backtest
+from forecasting.backtest import EnsembleOf, Model, cut, run_backtest
 from forecasting.backtest_report import per_series_frame, plot_fans, table
 from forecasting.baselines import SeasonalNaiveForecaster
 from forecasting.metrics import MetricError
@@ -44,23 +44,33 @@ def test_each_origin_trains_only_on_days_before_it() -> None:
 
 
 def test_scores_rank_a_weekly_model_above_a_flat_one_and_the_report_writes(tmp_path: Path) -> None:
-    models = {
+    models: dict[str, Model] = {
         "ma": lambda _: MovingAverageForecaster(window=28, min_history=7),
         "snaive": lambda _: SeasonalNaiveForecaster(),
+        "mix": EnsembleOf(("ma", "snaive")),
     }
-    models["mix"] = ensemble(dict(models))
     result = run_backtest(_history(), models, origins=2, horizon=28)
     summary = result.summary()
     assert set(summary) == {"ma", "snaive", "mix"}
     assert all(np.isfinite(v) for scores in summary.values() for v in scores.values())
     assert 0 <= summary["ma"]["p90_coverage"] <= 1
-    assert "ensemble(" in result.last_forecasts["mix"].model_version
+    mix, ma, snaive = (result.last_forecasts[m] for m in ("mix", "ma", "snaive"))
+    assert np.allclose(mix.mean, (ma.mean + snaive.mean) / 2) and mix.model_version.startswith("mix(")
+    assert [s.fit_seconds for s in result.scores if s.model == "mix"] == [
+        a.fit_seconds + b.fit_seconds
+        for a, b in zip(*([s for s in result.scores if s.model == m] for m in ("ma", "snaive")), strict=True)
+    ]
     frame = per_series_frame(result)
     assert len(frame) == 3 * 2 * 12 and {"id", "model", "origin_day", "rmsse", "spl", "weight"} <= set(frame)
     text = table(result)
     assert text.splitlines()[0].startswith("model") and "snaive" in text
     png = plot_fans(result, "ma", tmp_path / "fans.png", series=3)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_ensemble_needs_its_members_first() -> None:
+    with pytest.raises(MetricError, match="must come before"):
+        run_backtest(_history(), {"mix": EnsembleOf(("ma",)), "ma": lambda _: MovingAverageForecaster()}, 1, 28)
 
 
 def test_too_short_a_history_is_refused_with_what_to_change() -> None:

@@ -60,3 +60,30 @@ def test_files_are_read_by_suffix(tmp_path: Path) -> None:
         series_from_frame(frame().drop(columns=["quantity"]))
     with pytest.raises(LongTableError, match="no such file"):
         read_long_table(tmp_path / "absent.csv")
+
+
+def test_observed_false_censors_its_day_and_days_without_a_row_keep_the_first_row_rule() -> None:
+    history = series_from_frame(frame(observed=[True, True, False, False])).history
+    # A: rows on days 0 and 2 (day 2 censored), day 1 and 3 have no row; B: rows on days 2 and 3 (day 3 censored)
+    assert history.observed.tolist() == [[True, True, False, True], [False, False, True, False]]
+    assert history.demand.tolist() == [[1, 0, 5, 0], [0, 0, 2, 0]]
+
+
+def test_observed_is_read_from_csv_text(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    frame(observed=["true", "TRUE", "false", "1"]).to_csv(path, index=False)
+    assert read_long_table(path).history.observed.tolist() == [[True, True, False, True], [False, False, True, True]]
+    assert series_from_frame(frame(observed=[1, 1, 0, 1])).history.observed[0, 2].item() is False
+
+
+@pytest.mark.parametrize(
+    ("values", "rows"),
+    [
+        (["yes", True, True, "maybe"], r"\['yes', 'maybe'\] in rows \[0, 3\]"),
+        ([True, None, True, 2], r"\['None', '2'\] in rows \[1, 3\]"),
+        ([1.0, 0.0, 1.0, float("nan")], r"\['nan'\] in rows \[3\]"),
+    ],
+)
+def test_non_boolean_observed_values_name_the_column_and_rows(values: list, rows: str) -> None:
+    with pytest.raises(LongTableError, match=r"column 'observed': non-boolean values " + rows):
+        series_from_frame(frame(observed=values))

@@ -195,6 +195,7 @@ def test_typed_frame_with_offsets(tmp_path: Path) -> None:
         "id": ["A|S1", "A|S2", "B|S1"],
         "date": [date(2024, 7, 1)] * 3,
         "quantity": [3, 2, 1],
+        "price": [1.5, 0.0, 2.0],
     }
 
 
@@ -209,12 +210,13 @@ def test_preset() -> None:
 def test_daily_demand_hand_computed(handmade: Path) -> None:
     frame = read_order_lines(handmade)
     daily = daily_demand_from_order_lines(frame, ONLINE_RETAIL)
-    assert list(daily.columns) == ["id", "date", "quantity"]
+    assert list(daily.columns) == ["id", "date", "quantity", "price"]
     expected = pd.DataFrame(
         {
             "id": ["22111|UK", "22728|UK", "22752|UK", "71053|UK", "85123A|UK"],
             "date": [date(2010, 10, 31), date(2010, 12, 1), date(2011, 6, 1), date(2010, 12, 1), date(2010, 12, 1)],
             "quantity": [1, 24, 2, 6, 6],
+            "price": [4.95, 3.75, 0.0, 3.39, 2.55],
         }
     ).astype({"quantity": "int64"})
     pd.testing.assert_frame_equal(daily, expected)
@@ -222,6 +224,16 @@ def test_daily_demand_hand_computed(handmade: Path) -> None:
     as_dict = {(r.id, r.date): r.quantity for r in plain.itertuples()}
     assert as_dict[("71053|UK", date(2010, 12, 1))] == 12
     assert as_dict[("23166|UK", date(2011, 1, 18))] == 74215
+    priced = {(r.id, r.date): r.price for r in plain.itertuples()}
+    assert priced[("71053|UK", date(2010, 12, 1))] == pytest.approx(3.39)
+
+
+def test_daily_price_is_weighted_by_quantity(handmade: Path) -> None:
+    frame = read_order_lines(handmade)
+    frame.loc[2, "UnitPrice"] = 1.0  # the duplicate line of 71053 now sells 6 more units at another price
+    daily = daily_demand_from_order_lines(frame, ONLINE_RETAIL)
+    row = daily[daily["id"] == "71053|UK"].iloc[0]
+    assert row.quantity == 12 and row.price == pytest.approx((6 * 3.39 + 6 * 1.0) / 12)
 
 
 realdata = pytest.mark.skipif(
