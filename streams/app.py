@@ -20,7 +20,7 @@ from schemas import decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection, ValidationLimits
 from streams import faust_flow
 from streams.dead_letters import dead_letter_bytes
-from streams.decision import DecisionEngine
+from streams.decision import DecisionEngine, forecaster_for
 from streams.delivery import DeliveryGuard, Verdict
 from streams.faust_consumer import TRANSPORT_SCHEME
 from streams.faust_store import FaustPartitionStore
@@ -71,7 +71,7 @@ class Worker:
         )  # fmt: skip
         self.reorders = app.topic(settings.topic_reorders, key_serializer="raw", value_serializer="raw")
         self.dlq = app.topic(settings.topic_dlq, key_serializer="raw", value_serializer="raw")
-        self.engine = DecisionEngine(settings)
+        self.engine = DecisionEngine(settings, forecaster_for(settings, metrics))
         self.partitions: dict[int, PartitionRuntime] = {}
         self.stream: Any = None
         self.lock = asyncio.Lock()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,9 @@ from schemas.commands import ForecastSummary, QuantileLevel
 from streams.processor import DecisionRows
 from streams.settings import DAY_SECONDS, Settings
 from streams.state_codec import CLICK_CHANNELS, Channel
+
+if TYPE_CHECKING:
+    from streams.metrics import WorkerMetrics
 
 QUANTILE_KEYS: tuple[QuantileLevel, ...] = ("0.5", "0.9", "0.95", "0.99")
 QUANTILE_LEVELS = tuple(float(k) for k in QUANTILE_KEYS)
@@ -92,15 +96,28 @@ class _Context:
     pending: npt.NDArray[np.float64]
 
 
+def baseline(settings: Settings) -> MovingAverageForecaster:
+    return MovingAverageForecaster(
+        window=settings.forecast_window_days, min_history=min(settings.min_history_days, settings.forecast_window_days)
+    )
+
+
+def forecaster_for(settings: Settings, metrics: WorkerMetrics | None = None) -> Forecaster:
+    """The baseline, or the trained model in ``settings.model_dir`` (reloaded when it changes)."""
+    if settings.model_dir is None:
+        return baseline(settings)
+    from streams.model_source import ModelDirectory  # imports torch: only when a model is configured
+
+    return ModelDirectory(settings.model_dir, baseline(settings), device=settings.forecast_device,
+                          check_s=settings.model_check_s, metrics=metrics)  # fmt: skip
+
+
 class DecisionEngine:
     """Turns a partition's state into reorder commands; holds the forecaster (the seam the LSTM plugs into)."""
 
     def __init__(self, settings: Settings, forecaster: Forecaster | None = None) -> None:
         self.settings = settings
-        self.forecaster = forecaster or MovingAverageForecaster(
-            window=settings.forecast_window_days,
-            min_history=min(settings.min_history_days, settings.forecast_window_days),
-        )
+        self.forecaster = forecaster or baseline(settings)
 
     def item_params(self, header: npt.NDArray[np.void]) -> ItemParams:
         s = self.settings
@@ -163,9 +180,9 @@ class DecisionEngine:
         h = c.rows.header[i]
         method = str(c.forecast.method[i])
         reason = explain(c.decision, c.params, i)
-        if method != "moving_average":
+        if method.endswith("_fallback"):
             observed = int(c.history.observed[i].sum())
-            reason = f"{method} ({observed} observed days, fewer than {s.min_history_days}): {reason}"
+            reason = f"{method} ({observed} observed days, too few for {self.forecaster.name}): {reason}"
         window_date = day_date(c.window)
         lead_time = float(c.params.lead_time_days[i])
         return ReorderCommand(

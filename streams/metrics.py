@@ -42,6 +42,16 @@ class WorkerMetrics:
         self.paused = Gauge(
             "restock_paused_topics", "Input topics of a partition paused for running ahead", ["partition"], registry=r
         )
+        self.model_loads = Counter(
+            "restock_model_loads",
+            "Model artifacts read from RESTOCK_MODEL_DIR: loaded (now serving), incomplete (weights do not match "
+            "config.json yet: retried), failed (unreadable: the previous model keeps serving)",
+            ["outcome"],
+            registry=r,
+        )
+        self.model_info = Gauge(
+            "restock_model_info", "1 for the model_version serving forecasts", ["model_version"], registry=r
+        )
         self.changelog_writes = Counter(
             "restock_changelog_writes", "State table records written (shards, history blocks, meta)", registry=r
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     default_lead_time_std_days: float = Field(default=0.0, ge=0)
     forecast_window_days: int = Field(default=28, ge=7, description="Trailing window of the baseline forecaster.")
     min_history_days: int = Field(default=14, ge=1, description="Days of history before a series is forecast.")
+    model_dir: Path | None = Field(
+        default=None,
+        description="Folder of a trained forecaster (`restock train --out`); unset: the moving-average baseline.",
+    )
+    model_check_s: float = Field(default=30.0, gt=0, description="How often the model folder is checked for a new one.")
+    forecast_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the forecaster runs: auto takes CUDA when torch sees a GPU."
+    )
     pending_timeout_days: int = Field(
         default=14,
         ge=0,

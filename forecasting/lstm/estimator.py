@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -203,8 +204,12 @@ class LSTMPredictor:
             "facts": self.facts,
             "metrics": metrics or {},
         }
-        torch.save(self.network.state_dict(), folder / WEIGHTS_FILE)
-        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        # each file appears whole (rename), weights before config: a worker polling the folder sees either the
+        # old pair, new weights with the old config (refused: the version does not match), or the new pair
+        torch.save(self.network.state_dict(), folder / f".{WEIGHTS_FILE}.tmp")
+        os.replace(folder / f".{WEIGHTS_FILE}.tmp", folder / WEIGHTS_FILE)
+        (folder / f".{CONFIG_FILE}.tmp").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        os.replace(folder / f".{CONFIG_FILE}.tmp", folder / CONFIG_FILE)
         return folder
 
     @classmethod

@@ -38,4 +38,3 @@ def test_rows_stay_aligned_and_intervals_are_the_models_own() -> None:
     croston = models["statsforecast_crostonoptimized"]
     assert quantile_rule(croston) == "count"
     assert np.allclose(croston.predict(history, 14).variance, croston.predict(history, 14).mean)
-
