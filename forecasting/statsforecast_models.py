@@ -5,10 +5,12 @@ as every other model. statsforecast is an optional extra (``pip install 'restock
 :func:`statsforecast_models` raises an error that says how to install it.
 
 Each series is passed from its first observed day (statsforecast has no notion of censored days: censored days
-count as zero sales). AutoETS and SeasonalNaive give normal prediction intervals; the daily standard deviation
-is read back from the 95 % interval (``(hi - mean) / z_0.975``), so ``variance`` is theirs and their quantiles
-(``quantile_rule = "normal"``: ``max(0, mean + z_u sd)``) are exactly their intervals' bounds. CrostonOptimized
-has no intervals: its variance is set to its mean (Poisson) and it keeps the count quantile rule.
+count as zero sales). A series a model cannot fit (AutoETS refuses "tiny datasets" of a few days) gets
+statsforecast's own ``fallback_model``, the naive forecast with its intervals. AutoETS and SeasonalNaive give
+normal prediction intervals; the daily standard deviation is read back from the 95 % interval
+(``(hi - mean) / z_0.975``), so ``variance`` is theirs and their quantiles (``quantile_rule = "normal"``:
+``max(0, mean + z_u sd)``) are exactly their intervals' bounds. CrostonOptimized has no intervals: its variance
+is set to its mean (Poisson) and it keeps the count quantile rule.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ class StatsForecastModel:
         rows = np.repeat(np.arange(history.n), lengths)
         columns = np.concatenate([np.arange(f, history.days) for f in first])
         frame = pd.DataFrame({"unique_id": rows, "ds": columns, "y": y[rows, columns]})
-        engine = StatsForecast(models=[_build(self.model, self.season)], freq=1, n_jobs=self.n_jobs)
+        from statsforecast.models import Naive
+
+        engine = StatsForecast(models=[_build(self.model, self.season)], freq=1, n_jobs=self.n_jobs,
+                               fallback_model=Naive())  # fmt: skip
         intervals = self.quantile_rule == "normal"
         out = engine.forecast(df=frame, h=horizon, level=[95]) if intervals else engine.forecast(df=frame, h=horizon)
         out = out.sort_values(["unique_id", "ds"])

@@ -355,6 +355,26 @@ def state_export(
                f"closed through {meta['closed_through']}) to {out}")  # fmt: skip
 
 
+@bench_app.command("score")
+def bench_score(
+    series: Annotated[int, typer.Option(help="Synthetic series scored in one call.")] = 100_000,
+    days: Annotated[int, typer.Option(help="Days of history per series.")] = 120,
+    horizon: Annotated[int, typer.Option(help="Days forecast.")] = 28,
+    device: DeviceOption = "auto",
+    threads: Annotated[int, typer.Option(help="torch CPU threads (the target is 2 cores).")] = 2,
+    repeats: Annotated[int, typer.Option(help="Timed runs after a warm-up; the best counts.")] = 3,
+) -> None:
+    """LSTM scoring speed: batched forward passes over many series, then the M5 quantiles of every day."""
+    import json
+
+    from forecasting.scoring_bench import run_scoring_bench
+
+    figures = run_scoring_bench(series, days, horizon, device, threads, repeats).as_dict()
+    for name, value in figures.items():
+        typer.echo(f"{name:<20}{value}")
+    typer.echo(json.dumps(figures, separators=(",", ":")))
+
+
 def main() -> None:
     try:
         app()

@@ -79,6 +79,26 @@ def test_quantiles_are_monotone_and_save_load_gives_identical_forecasts(weekly, 
     np.testing.assert_array_equal(loaded.predict(train, 35).mean, forecast.mean)
 
 
+def test_the_lead_time_total_matches_summed_negative_binomial_days(weekly) -> None:
+    """The documented approximation: days independent, each negative binomial with the network's moments; the
+    period total's moments add up, and its count quantiles match simulated sums of the days."""
+    train, _, model = weekly
+    forecast = model.predict(train, 28)
+    days = np.array([7.0, 10.5, 28.0])[np.arange(train.n) % 3]
+    period = forecast.over_period(days)
+    rng = np.random.default_rng(0)
+    mu, var = forecast.mean, forecast.variance
+    r = mu**2 / np.maximum(var - mu, 1e-9)
+    draws = rng.negative_binomial(r[None], (r / (r + mu))[None], size=(4000, *mu.shape)).astype(float)
+    weights = np.clip(days[:, None] - np.arange(28)[None, :], 0.0, 1.0)
+    totals = np.einsum("snh,nh->sn", draws, weights)
+    np.testing.assert_allclose(period.mean, totals.mean(axis=0), rtol=0.03)
+    np.testing.assert_allclose(period.std, totals.std(axis=0), rtol=0.1)
+    q = count_quantiles(period.mean[:, None], period.std[:, None] ** 2, (0.5, 0.9))[:, 0]
+    simulated = np.quantile(totals, [0.5, 0.9], axis=0).T
+    assert np.mean(np.abs(q - simulated) <= np.maximum(1.0, 0.05 * simulated)) > 0.95
+
+
 def test_short_series_fall_back_and_say_so(weekly) -> None:
     _, _, model = weekly
     y = np.zeros((2, 100))
