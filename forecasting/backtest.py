@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from forecasting import metrics
 from forecasting.base import Forecaster
+from forecasting.ensemble import combine
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
 from forecasting.quantiles import daily_quantiles, quantile_rule
@@ -141,11 +142,3 @@ def _score(
         metrics.weighted(spl, weights), metrics.coverage(actual, p90), metrics.total_bias(actual, forecast.mean),
         fit_s, score_s, {"rmsse": rmsse, "mase": mase, "spl": spl, "weight": weights},
     )  # fmt: skip
-
-
-def combine(name: str, parts: list[DemandForecast]) -> DemandForecast:
-    """Average the members' daily means and variances; the row's method names every member."""
-    mean = np.mean([p.mean for p in parts], axis=0)
-    variance = np.mean([p.variance for p in parts], axis=0)
-    version = name + "(" + "+".join(p.model_version for p in parts) + ")"
-    return DemandForecast(mean, variance, np.full(len(mean), name).astype(np.str_), version)

@@ -24,6 +24,7 @@ from forecasting import MovingAverageForecaster
 from forecasting.backtest import BacktestResult, EnsembleOf, Model, run_backtest
 from forecasting.backtest_report import per_series_frame, plot_fans
 from forecasting.baselines import ExponentialSmoothingForecaster, IntermittentForecaster, SeasonalNaiveForecaster
+from forecasting.ensemble import EnsemblePredictor
 from forecasting.errors import ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.gbt import GradientBoostedForecaster
@@ -36,6 +37,7 @@ from forecasting.quantiles import daily_quantiles, quantile_rule
 
 QUANTILE_COLUMNS = tuple(f"q{level:g}" for level in M5_LEVELS)
 FORECAST_COLUMNS = ("id", "date", "mean", *QUANTILE_COLUMNS, "method")
+MODEL_KINDS = ("lstm", "ensemble")  # ensemble: the LSTM and LightGBM averaged (forecasting.ensemble)
 DEFAULT_MODEL = "lstm"
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -54,20 +56,27 @@ def default_config(seed: int = 0, max_epochs: int | None = None) -> LSTMConfig:
 
 
 def train_model(
-    data: Path, out: Path, *, config: LSTMConfig, device: str = "auto", progress: Progress = lambda _: None,
-) -> LSTMPredictor:  # fmt: skip
-    """Train the default forecaster on all of ``data`` and save it to ``out`` (created if missing)."""
+    data: Path, out: Path, *, config: LSTMConfig, kind: str = DEFAULT_MODEL, device: str = "auto",
+    progress: Progress = lambda _: None,
+) -> LSTMPredictor | EnsemblePredictor:  # fmt: skip
+    """Train a forecaster of ``kind`` on all of ``data`` and save it to ``out`` (created if missing)."""
+    if kind not in MODEL_KINDS:
+        raise ForecastError(f"model kind {kind!r}: choose one of {MODEL_KINDS}")
     series = read_long_table(data)
-    estimator = LSTMEstimator(config)
-    predictor = estimator.fit(
+    lstm = LSTMEstimator(config).fit(
         series.history, locations=_static(series.location), categories=_static(series.category), device=device,
         progress=progress,
     )  # fmt: skip
-    predictor.save(out, metrics={"trained_on": str(data), "platform": platform.platform()})
-    return predictor
+    if kind == "lstm":
+        lstm.save(out, metrics={"trained_on": str(data), "platform": platform.platform()})
+        return lstm
+    trees = GradientBoostedForecaster(seed=config.training.seed).fit(series.history)
+    ensemble = EnsemblePredictor({"lstm": lstm, "lightgbm": trees})
+    ensemble.save(out)
+    return ensemble
 
 
-def forecast_frame(model: LSTMPredictor, series: SeriesTable, horizon: int) -> pd.DataFrame:
+def forecast_frame(model: LSTMPredictor | EnsemblePredictor, series: SeriesTable, horizon: int) -> pd.DataFrame:
     """One row per series and day after the data's last date: ``id, date, mean, q0.005 .. q0.995, method``."""
     if horizon < 1:
         raise ForecastError(f"horizon: expected >= 1 day, got {horizon}")

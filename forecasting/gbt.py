@@ -13,20 +13,33 @@ training residuals (``phi = max(0, (mean r^2 - mean mu) / mean mu^2)``).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from forecasting.errors import ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
 
 Array = npt.NDArray[np.float64]
+BOOSTER_FILE = "booster.txt"
+META_FILE = "lightgbm.json"
 FEATURES = (
     "last", "mean7", "mean28", "mean56", "std28", "zero_share28", "days_since_sale", "weekday_mean8w",
     "mean_all", "price_ratio", "weekday", "month", "step",
 )  # fmt: skip
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def _nanmean(x: Array, axis: int) -> Array:
@@ -43,8 +56,8 @@ def features_at(history: DemandHistory, origin: int, horizon: int) -> Array:
         return y[:, max(0, origin - days) :]
 
     last28 = tail(28)
-    with np.errstate(invalid="ignore"):
-        std28 = np.nan_to_num(np.nanstd(last28, axis=1)) if last28.shape[1] else np.zeros(n)
+    mean28 = _nanmean(last28, 1)
+    std28 = np.sqrt(_nanmean((last28 - mean28[:, None]) ** 2, 1))  # 0 where no day was observed
     sold = np.nan_to_num(y) > 0
     last_sale = np.where(sold.any(axis=1), origin - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
     days_since = np.where(last_sale >= 0, origin - last_sale, 999.0)
@@ -52,11 +65,13 @@ def features_at(history: DemandHistory, origin: int, horizon: int) -> Array:
     if history.price is not None:
         price = history.price[:, :origin].astype(np.float64)
         recent = _nanmean(price[:, max(0, origin - 56) :], axis=1)
-        last_price = np.array([row[~np.isnan(row)][-1] if (~np.isnan(row)).any() else np.nan for row in price])
+        known = ~np.isnan(price)
+        last_known = price.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1) if price.shape[1] else np.zeros(n, int)
+        last_price = np.where(known.any(axis=1), price[np.arange(n), last_known], np.nan) if price.shape[1] else recent
         price_ratio = np.nan_to_num(last_price / np.where(recent > 0, recent, np.nan), nan=1.0)
     per_series = np.stack(
         [
-            np.nan_to_num(y[:, -1]) if origin else np.zeros(n), _nanmean(tail(7), 1), _nanmean(last28, 1),
+            np.nan_to_num(y[:, -1]) if origin else np.zeros(n), _nanmean(tail(7), 1), mean28,
             _nanmean(tail(56), 1), std28,
             _nanmean(np.where(np.isnan(last28), np.nan, last28 == 0), 1) if last28.shape[1] else np.zeros(n),
             days_since, np.zeros(n), _nanmean(y, 1), price_ratio,
@@ -101,6 +116,7 @@ class GradientBoostedForecaster:
     rounds: int = 300
     booster: Any = None
     dispersion: float = 0.0
+    fitted_version: str | None = None  # set by fit / load: a hash of the trees and the dispersion
 
     @property
     def name(self) -> str:
@@ -108,7 +124,47 @@ class GradientBoostedForecaster:
 
     @property
     def version(self) -> str:
-        return f"lightgbm-1(rounds={self.rounds},step={self.origin_step},days={self.train_days})"
+        """Before fit, the configuration; after, a hash of the trees and the dispersion (the artifact's id)."""
+        if self.fitted_version is None:
+            return f"lightgbm-1(rounds={self.rounds},step={self.origin_step},days={self.train_days})"
+        return self.fitted_version
+
+    def _seal(self) -> None:
+        text = self.booster.model_to_string() + repr(self.dispersion)
+        self.fitted_version = f"lightgbm-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+    def save(self, folder: str | Path) -> Path:
+        """``booster.txt`` (LightGBM's own text format) and ``lightgbm.json`` (settings, dispersion, version)."""
+        if self.booster is None:
+            raise ValueError("GradientBoostedForecaster.save before fit: call fit(history) first")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": 1, "class": f"{type(self).__module__}.{type(self).__name__}", "model_version": self.version,
+            "horizon": self.horizon, "origin_step": self.origin_step, "train_days": self.train_days,
+            "max_rows": self.max_rows, "seed": self.seed, "params": self.params, "rounds": self.rounds,
+            "dispersion": self.dispersion, "features": list(FEATURES),
+        }  # fmt: skip
+        _write_atomic(folder / BOOSTER_FILE, self.booster.model_to_string())
+        _write_atomic(folder / META_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> GradientBoostedForecaster:
+        import lightgbm
+
+        folder = Path(folder)
+        meta = json.loads((folder / META_FILE).read_text())
+        if meta.get("format") != 1 or meta.get("features") != list(FEATURES):
+            raise ForecastError(f"{folder}: LightGBM artifact of another format or feature set; retrain it")
+        model = cls(meta["horizon"], meta["origin_step"], meta["train_days"], meta["max_rows"], meta["seed"],
+                    meta["params"], meta["rounds"])  # fmt: skip
+        model.booster = lightgbm.Booster(model_str=(folder / BOOSTER_FILE).read_text())
+        model.dispersion = float(meta["dispersion"])
+        model._seal()
+        if model.version != meta["model_version"]:
+            raise ForecastError(f"{folder}: {BOOSTER_FILE} does not match {META_FILE} (a copy in progress?)")
+        return model
 
     def fit(self, history: DemandHistory) -> GradientBoostedForecaster:
         import lightgbm  # an optional heavy import, only for this baseline
@@ -133,6 +189,7 @@ class GradientBoostedForecaster:
         self.booster = lightgbm.train(params, data, num_boost_round=self.rounds)
         mu = np.maximum(self.booster.predict(x), 1e-6)
         self.dispersion = float(max(0.0, (np.mean((y - mu) ** 2) - np.mean(mu)) / np.mean(mu**2)))
+        self._seal()
         return self
 
     def predict(self, history: DemandHistory, horizon: int) -> DemandForecast:

@@ -233,12 +233,17 @@ def train(
     device: DeviceOption = "auto",
     seed: SeedOption = 0,
     max_epochs: Annotated[int | None, typer.Option("--max-epochs", help="Cap on epochs (default 40).")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="lstm, or ensemble (LSTM + LightGBM); default: the backtest's pick.")
+    ] = None,
 ) -> None:
     """Train the default forecaster (the global LSTM) with early stopping on the last 28 days."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-    from forecasting.commands import default_config, train_model
+    from forecasting.commands import DEFAULT_MODEL, default_config, train_model
+    from forecasting.ensemble import EnsemblePredictor
+    from forecasting.lstm.estimator import LSTMPredictor
     from forecasting.lstm.training import EpochReport
 
     console = Console(stderr=True)
@@ -257,12 +262,14 @@ def train(
                 tasks[report.phase] = bar.add_task(label, total=report.of, figures="")
             bar.update(tasks[report.phase], completed=report.epoch, figures=str(report).split(": ", 1)[1])
 
-        predictor = train_model(data, out, config=default_config(seed, max_epochs), device=device, progress=show)
+        model = train_model(data, out, config=default_config(seed, max_epochs), kind=kind or DEFAULT_MODEL,
+                            device=device, progress=show)  # fmt: skip
         for task in bar.tasks:  # early stopping ends before max_epochs: close the bar
             bar.update(task.id, total=task.completed)
-    facts = predictor.facts
+    lstm = model.members["lstm"] if isinstance(model, EnsemblePredictor) else model
+    facts = lstm.facts if isinstance(lstm, LSTMPredictor) else {}
     typer.echo(
-        f"{out}: {predictor.version}, {facts['series']} series x {facts['days']} days, best epoch "
+        f"{out}: {model.version}, {facts['series']} series x {facts['days']} days, LSTM best epoch "
         f"{facts['best_epoch']}/{facts['epochs']}, validation nll {facts['validation_nll']:.4f}, "
         f"{facts['training_seconds']} s"
     )
@@ -278,10 +285,10 @@ def forecast(
 ) -> None:
     """Forecast every series of the data from the day after its last date: mean and M5 quantiles per day."""
     from forecasting.commands import forecast_frame, write_forecast
+    from forecasting.ensemble import load_model
     from forecasting.long_table import read_long_table
-    from forecasting.lstm.estimator import LSTMPredictor
 
-    frame = forecast_frame(LSTMPredictor.load(model, device=device), read_long_table(data), horizon)
+    frame = forecast_frame(load_model(model, device=device), read_long_table(data), horizon)
     write_forecast(frame, out)
     methods = frame.drop_duplicates("id")["method"].value_counts().to_dict()
     typer.echo(f"{out}: {frame['id'].nunique()} series x {horizon} days; methods {methods}")

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecasting import DemandForecast, DemandHistory, Forecaster
+from forecasting.ensemble import load_model
 from forecasting.errors import ForecastError
-from forecasting.lstm.estimator import CONFIG_FILE, WEIGHTS_FILE, LSTMPredictor
+from forecasting.lstm.estimator import CONFIG_FILE
 from streams.metrics import WorkerMetrics
 
 log = logging.getLogger("restock.model")
@@ -31,10 +32,10 @@ log = logging.getLogger("restock.model")
 
 @dataclass(frozen=True)
 class _Seen:
-    """What the folder held at the last check: (mtime_ns, size) of both files."""
+    """What the folder held at the last check: (mtime_ns, size) of ``config.json``, which every artifact
+    writes last (by rename), after the files it names."""
 
     config: tuple[int, int]
-    weights: tuple[int, int]
 
 
 class ModelDirectory:
@@ -78,7 +79,7 @@ class ModelDirectory:
         if seen is None or seen == self._seen:
             return False
         try:
-            loaded = LSTMPredictor.load(self.folder, device=self.device)
+            loaded = load_model(self.folder, device=self.device)
             named = json.loads((self.folder / CONFIG_FILE).read_text()).get("model_version")
         except (ForecastError, OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             self._count("failed")
@@ -100,15 +101,15 @@ class ModelDirectory:
         self._count("loaded")
         self._publish()
         log.info("model loaded", extra={"folder": str(self.folder), "model_version": loaded.version,
-                                        "previous": previous, "device": str(loaded.device)})  # fmt: skip
+                                        "previous": previous, "device": self.device})  # fmt: skip
         return True
 
     def _stat(self) -> _Seen | None:
         try:
-            config, weights = (self.folder / CONFIG_FILE).stat(), (self.folder / WEIGHTS_FILE).stat()
+            config = (self.folder / CONFIG_FILE).stat()
         except OSError:
             return None
-        return _Seen((config.st_mtime_ns, config.st_size), (weights.st_mtime_ns, weights.st_size))
+        return _Seen((config.st_mtime_ns, config.st_size))
 
     def _publish(self) -> None:
         if self.metrics is not None:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from forecasting import metrics
 from forecasting.history import DemandHistory
 from forecasting.lstm.features import Batch, windows
 from forecasting.lstm.network import DemandLSTM, negative_binomial_nll, training_loss
@@ -34,6 +35,8 @@ class TrainingConfig:
     weight_decay: float = 1e-5
     recent_share: float = 0.5  # of the windows, ending near the last training day (the rest: anywhere)
     recent_days: float = 60.0  # mean distance of those windows' origins from the last one
+    metric_share: float = 0.0  # of the windows, series drawn by their weight in the WRMSSE (the rest: uniformly)
+    select_on: str = "nll"  # early stopping and best epoch on the validation "nll" or "wrmsse"
     seed: int = 0
 
 
@@ -48,11 +51,13 @@ class EpochReport:
     train_loss: float  # Poisson mean loss + negative-binomial dispersion NLL (can be < 0)
     validation_nll: float | None = None
     total_ratio: float | None = None  # actual / forecast total on the validation period
+    validation_wrmsse: float | None = None
 
     def __str__(self) -> str:
         text = f"{self.phase} epoch {self.epoch}/{self.of}: train loss {self.train_loss:.4f}"
         if self.validation_nll is not None:
-            text += f", validation nll {self.validation_nll:.4f}, actual/forecast total {self.total_ratio:.3f}"
+            text += (f", validation nll {self.validation_nll:.4f}, wrmsse {self.validation_wrmsse:.4f}, "
+                     f"actual/forecast total {self.total_ratio:.3f}")  # fmt: skip
         return text
 
 
@@ -77,6 +82,26 @@ def to_tensors(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
         "log_scale": torch.from_numpy(batch.log_scale).to(device),
         "scale": torch.from_numpy(batch.scale).to(device),
     }
+
+
+def metric_weights(history: DemandHistory, end: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``(share, scale)`` per series as the WRMSSE sees a forecast from column ``end``: revenue share of the 28
+    days before it (prices unknown count 1) and the one-step naive MSE before it (nan where unusable)."""
+    y = np.where(history.observed[:, :end], history.demand[:, :end], 0.0).astype(np.float64)
+    scales = metrics.naive_scales(y)
+    price = np.ones_like(y) if history.price is None else np.nan_to_num(history.price[:, :end], nan=0.0)
+    return metrics.revenue_weights(y, price, scales.usable), scales.squared
+
+
+def _sampling_probability(history: DemandHistory, rows: npt.NDArray[np.int64], end: int) -> npt.NDArray[np.float64]:
+    """Per training row, how much its windows move the WRMSSE: revenue share x level / naive MSE (a Poisson
+    loss weighs a squared error by 1 / level, the WRMSSE by share / MSE), normalised; uniform if all zero."""
+    share, scale = metric_weights(history, end)
+    observed = history.observed[rows, :end]
+    level = np.where(observed, history.demand[rows, :end], 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+    raw = np.nan_to_num(share[rows] * level / scale[rows], nan=0.0, posinf=0.0)
+    total = raw.sum()
+    return raw / total if total > 0 else np.full(len(rows), 1.0 / len(rows))
 
 
 def _origin_ranges(history: DemandHistory, horizon: int, last_origin: int) -> tuple[npt.NDArray[np.int64], ...]:
@@ -112,6 +137,9 @@ def train(
     val_rows = np.flatnonzero(has_target)
     val_origins = np.full(len(val_rows), validation_origin)
 
+    end = validation_origin if epochs is None else t
+    probability = _sampling_probability(history, train_rows, end) if config.metric_share > 0 else None
+    share, scale = metric_weights(history, validation_origin)
     # a small history has few distinct windows: sampling thousands of repeats per epoch only slows it down
     per_epoch = int(min(config.windows_per_epoch, max(config.batch_size, int((high - low + 1).sum()))))
     network.to(device)
@@ -121,6 +149,9 @@ def train(
     for epoch in range(1, (epochs or config.max_epochs) + 1):
         network.train()
         pick = rng.integers(0, len(train_rows), per_epoch)
+        if config.metric_share > 0:
+            weighted = rng.random(per_epoch) < config.metric_share
+            pick[weighted] = rng.choice(len(train_rows), int(weighted.sum()), p=probability)
         origins = low[pick] + (rng.random(len(pick)) * (high[pick] - low[pick] + 1)).astype(np.int64)
         recent = rng.random(len(pick)) < config.recent_share
         back = rng.exponential(config.recent_days, len(pick)).astype(np.int64)
@@ -144,8 +175,10 @@ def train(
             best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
             best_epoch = epoch
             continue
-        validation, ratio = evaluate(network, history, static_ids, val_rows, val_origins, config, device)
-        progress(EpochReport("fit", epoch, config.max_epochs, float(np.mean(losses)), validation, ratio))
+        nll, ratio, wrmsse = evaluate(network, history, static_ids, val_rows, val_origins, config, device,
+                                      share[val_rows], scale[val_rows])  # fmt: skip
+        progress(EpochReport("fit", epoch, config.max_epochs, float(np.mean(losses)), nll, ratio, wrmsse))
+        validation = wrmsse if config.select_on == "wrmsse" else nll
         if validation < best - 1e-4:
             best, best_epoch, best_ratio = validation, epoch, ratio
             best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
@@ -163,11 +196,15 @@ def evaluate(
     origins: npt.NDArray[np.int64],
     config: TrainingConfig,
     device: torch.device,
-) -> tuple[float, float]:
-    """Mean negative-binomial NLL of the windows (rows, origins), and the ratio of their actual total to the
-    forecast total (the level calibration), in batches of 4096."""
+    share: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+) -> tuple[float, float, float]:
+    """Mean negative-binomial NLL of the windows (rows, origins), the ratio of their actual total to the
+    forecast total (the level calibration), and their WRMSSE with the rows' revenue ``share`` and naive MSE
+    ``scale`` (unusable rows, nan scale, left out), in batches of 4096."""
     network.eval()
     total, cells, actual, forecast = 0.0, 0.0, 0.0, 0.0
+    squared = np.zeros(len(rows))
     with torch.inference_mode():
         for start in range(0, len(rows), 4096):
             sel = slice(start, start + 4096)
@@ -180,4 +217,8 @@ def evaluate(
             total, cells = total + float(nll) * n, cells + n
             actual += float((torch.from_numpy(batch.target).to(device) * mask).sum())
             forecast += float((mu * mask).sum())
-    return total / max(cells, 1.0), actual / forecast if forecast > 0 else 1.0
+            error = (torch.from_numpy(batch.target).to(device) - mu) * mask
+            squared[sel] = (error**2).mean(dim=1).double().cpu().numpy()
+    usable = np.isfinite(scale) & (share > 0)
+    wrmsse = float(np.sum(share[usable] * np.sqrt(squared[usable] / scale[usable])) / max(share[usable].sum(), 1e-12))
+    return total / max(cells, 1.0), actual / forecast if forecast > 0 else 1.0, wrmsse

@@ -92,18 +92,20 @@ def test_malformed_data_exits_2_naming_the_problem(tmp_path: Path, cli: Cli) -> 
     assert code == 2 and "config.json" in err
 
 
-def test_train_writes_a_model_that_forecast_reads(tmp_path: Path, cli: Cli) -> None:
+@pytest.mark.parametrize(("kind", "method"), [("lstm", "lstm"), ("ensemble", "ensemble")])
+def test_train_writes_a_model_that_forecast_reads(tmp_path: Path, cli: Cli, kind: str, method: str) -> None:
     data = _long_table(tmp_path / "sales.csv", series=6, days=120, short=False)
     model = tmp_path / "model"
     code, stdout, stderr = cli("train", "--data", str(data), "--out", str(model), "--device", "cpu", "--seed", "1",
-                                "--max-epochs", "1")  # fmt: skip
+                               "--max-epochs", "1", "--kind", kind)  # fmt: skip
     assert code == 0, stderr
     config = json.loads((model / "config.json").read_text())
-    assert config["training"]["seed"] == 1 and config["facts"]["series"] == 6
+    lstm = config if kind == "lstm" else json.loads((model / "lstm" / "config.json").read_text())
+    assert lstm["training"]["seed"] == 1 and lstm["facts"]["series"] == 6
     assert "fit epoch 1/1" in stderr and config["model_version"] in stdout
     code, _, stderr = cli("forecast", "--model", str(model), "--data", str(data), "--out", str(tmp_path / "f.parquet"))
     assert code == 0, stderr
-    assert set(pd.read_parquet(tmp_path / "f.parquet")["method"]) == {"lstm"}
+    assert set(pd.read_parquet(tmp_path / "f.parquet")["method"]) == {method}
 
 
 def test_backtest_prints_a_table_and_a_json_last_line(tmp_path: Path, cli: Cli) -> None:

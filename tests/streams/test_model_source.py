@@ -67,16 +67,16 @@ def test_half_written_and_broken_folders_leave_the_current_model_serving(source,
     shutil.copytree(FIXTURE, folder, dirs_exist_ok=True)
     clock.now = 31.0
     assert model.refresh() and model.version == FIXTURE_VERSION
-    # a new training run replaced the weights, but its config.json is not there yet
+    # a copy of a new model, config.json first: the weights on disk are still the old ones
     base = LSTMPredictor.load(FIXTURE, device="cpu")
     for parameter in base.network.parameters():
         parameter.data.add_(0.01)
     other = LSTMPredictor(base.network, base.config, base.facts, device="cpu")
     other.save(tmp_path / "other")
-    shutil.copy(tmp_path / "other" / WEIGHTS_FILE, folder / WEIGHTS_FILE)
+    shutil.copy(tmp_path / "other" / CONFIG_FILE, folder / CONFIG_FILE)
     clock.now = 62.0
     assert not model.refresh() and model.version == FIXTURE_VERSION
-    shutil.copy(tmp_path / "other" / CONFIG_FILE, folder / CONFIG_FILE)  # now complete
+    shutil.copy(tmp_path / "other" / WEIGHTS_FILE, folder / WEIGHTS_FILE)  # now complete
     clock.now = 93.0
     assert model.refresh() and model.version == other.version != FIXTURE_VERSION
     (folder / CONFIG_FILE).write_text(json.dumps({"format": 99}))

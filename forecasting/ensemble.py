@@ -1,0 +1,128 @@
+"""An equal-weight ensemble of trained forecasters, and the loader of any model folder restock writes.
+
+Why equal weights: the backtest compares the members and their average on the same origins (the M5 winners
+averaged models the same way); fitted weights would need a second hold-out period the data rarely affords.
+Members' daily means and variances are averaged. A row where a member fell back (its method ends in
+``_fallback``: too little history for it) takes that member's forecast and method as they are, so a new item's
+command still says why it was forecast the simple way.
+
+Folder: ``config.json`` (``class``, ``format``, ``members``, ``model_version``) with one subfolder per member,
+each the member's own artifact. ``config.json`` is written last, by rename, and names the members' versions;
+:func:`load_model` refuses a folder whose members do not hash to them (a copy in progress).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from forecasting.base import Forecaster
+from forecasting.errors import ForecastError
+from forecasting.forecast import DemandForecast
+from forecasting.gbt import GradientBoostedForecaster
+from forecasting.history import DemandHistory
+from forecasting.lstm.estimator import CONFIG_FILE, ArtifactError, LSTMPredictor
+
+FORMAT = 1
+METHOD = "ensemble"
+
+
+def combine(name: str, parts: list[DemandForecast]) -> DemandForecast:
+    """Average the members' daily means and variances; rows where a member fell back keep its forecast."""
+    mean = np.mean([p.mean for p in parts], axis=0)
+    variance = np.mean([p.variance for p in parts], axis=0)
+    method = np.full(len(mean), name, dtype=object)
+    for part in parts:
+        fell_back = np.char.endswith(part.method.astype(str), "_fallback")
+        mean[fell_back], variance[fell_back] = part.mean[fell_back], part.variance[fell_back]
+        method[fell_back] = part.method[fell_back]
+    version = name + "(" + "+".join(p.model_version for p in parts) + ")"
+    return DemandForecast(mean, variance, method.astype(np.str_), version)
+
+
+class EnsemblePredictor:
+    """Trained members behind the ``Forecaster`` protocol; ``predict`` forwards static columns to the LSTM."""
+
+    def __init__(self, members: Mapping[str, Forecaster]) -> None:
+        if not members:
+            raise ForecastError("an ensemble needs at least one member")
+        self.members = dict(members)
+        joined = "+".join(f"{name}={m.version}" for name, m in sorted(self.members.items()))
+        self._version = f"{METHOD}-{hashlib.sha256(joined.encode()).hexdigest()[:12]}"
+
+    @property
+    def name(self) -> str:
+        return METHOD
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def predict(
+        self, history: DemandHistory, horizon: int, *, locations: npt.NDArray[Any] | None = None,
+        categories: npt.NDArray[Any] | None = None,
+    ) -> DemandForecast:  # fmt: skip
+        parts = [
+            m.predict(history, horizon, locations=locations, categories=categories)
+            if isinstance(m, LSTMPredictor)
+            else m.predict(history, horizon)
+            for m in self.members.values()
+        ]
+        combined = combine(METHOD, parts)
+        return DemandForecast(combined.mean, combined.variance, combined.method, self.version)
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, member in self.members.items():
+            if not isinstance(member, LSTMPredictor | GradientBoostedForecaster):
+                raise ForecastError(f"member {name}: {type(member).__name__} cannot be saved")
+            member.save(folder / name)
+        config = {
+            "format": FORMAT,
+            "class": f"{type(self).__module__}.{type(self).__name__}",
+            "model_version": self.version,
+            "members": {name: m.version for name, m in self.members.items()},
+        }
+        partial = folder / f".{CONFIG_FILE}.tmp"
+        partial.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        os.replace(partial, folder / CONFIG_FILE)
+        return folder
+
+
+MEMBER_KINDS = ("lstm", "lightgbm")  # a member's folder name starts with its kind
+
+
+def load_model(folder: str | Path, device: str = "auto") -> LSTMPredictor | EnsemblePredictor:
+    """Whatever ``restock train`` wrote into ``folder``: an LSTM or an ensemble (by ``config.json``'s class)."""
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise ArtifactError(f"{folder}: no {CONFIG_FILE}; train a model into it first (restock train --out)")
+    raw = json.loads(path.read_text())
+    if raw.get("class") != f"{__name__}.{EnsemblePredictor.__name__}":
+        return LSTMPredictor.load(folder, device=device)
+    if raw.get("format") != FORMAT:
+        raise ArtifactError(f"{folder}: ensemble format {raw.get('format')!r}, this version reads {FORMAT}")
+    members: dict[str, Forecaster] = {}
+    for name, version in raw["members"].items():
+        kind = name.split("_", 1)[0]
+        if kind == "lstm":
+            members[name] = LSTMPredictor.load(folder / name, device=device)
+        elif kind == "lightgbm":
+            members[name] = GradientBoostedForecaster.load(folder / name)
+        else:
+            raise ArtifactError(f"{folder}: unknown member kind {name!r}; expected one of {MEMBER_KINDS}")
+        if members[name].version != version:
+            raise ArtifactError(f"{folder}/{name}: version {members[name].version}, config names {version}")
+    model = EnsemblePredictor(members)
+    if model.version != raw["model_version"]:
+        raise ArtifactError(f"{folder}: members hash to {model.version}, config names {raw['model_version']}")
+    return model
