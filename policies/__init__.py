@@ -12,6 +12,10 @@ calls one policy, each returning an :class:`OrderDecision` with the rule that fi
 
 :func:`apply_budget` then fits each location's spend to its budget, and :func:`explain` words one row.
 Parameters come from a config file and the item master through :func:`resolve_params`.
+
+:func:`simulate` runs any decider (:func:`order_up_to_decider` with the worker's forecaster and policy,
+:func:`min_max_decider`, the perfect-foresight :func:`oracle_decider`) day by day over a
+:class:`SimulationSetup` and returns a :class:`SimulationResult` of service and cost measures.
 """
 
 from policies.budget import apply_budget, expected_shortage
@@ -36,9 +40,24 @@ from policies.params import ItemParams
 from policies.position import inventory_position, shelf_stock
 from policies.rules import Rule
 from policies.service import protection_std, safety_factor, z_for_fill_rate, z_for_service_level
+from policies.simulator import (
+    DailyTrace,
+    Decider,
+    SimulationResult,
+    SimulationSetup,
+    SimulationTotals,
+    SystemView,
+    draw_lead_times,
+    min_max_decider,
+    oracle_decider,
+    order_up_to_decider,
+    simulate,
+)
 
 __all__ = [
     "CostParams",
+    "DailyTrace",
+    "Decider",
     "ItemMaster",
     "ItemParams",
     "OrderDecision",
@@ -49,19 +68,27 @@ __all__ = [
     "ResolvedParams",
     "Rule",
     "ServiceMeasure",
+    "SimulationResult",
+    "SimulationSetup",
+    "SimulationTotals",
+    "SystemView",
     "apply_budget",
     "constrain_quantity",
     "critical_ratio",
     "critical_ratio_from_costs",
+    "draw_lead_times",
     "economic_order_quantity",
     "expected_shortage",
     "explain",
     "inventory_position",
     "inverse_standard_normal_loss",
     "location_budgets",
+    "min_max_decider",
     "newsvendor",
     "newsvendor_level",
+    "oracle_decider",
     "order_up_to",
+    "order_up_to_decider",
     "protection_std",
     "reorder_point",
     "resolve_params",
@@ -69,6 +96,7 @@ __all__ = [
     "s_s_policy",
     "safety_factor",
     "shelf_stock",
+    "simulate",
     "standard_normal_cdf",
     "standard_normal_loss",
     "standard_normal_pdf",
