@@ -61,7 +61,7 @@ def features_at(history: DemandHistory, origin: int, horizon: int) -> Array:
     sold = np.nan_to_num(y) > 0
     last_sale = np.where(sold.any(axis=1), origin - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
     days_since = np.where(last_sale >= 0, origin - last_sale, 999.0)
-    price_ratio = np.zeros(n)
+    price_ratio = np.ones(n)  # unknown price: neutral, as a known unchanged price
     if history.price is not None:
         price = history.price[:, :origin].astype(np.float64)
         recent = _nanmean(price[:, max(0, origin - 56) :], axis=1)

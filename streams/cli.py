@@ -237,7 +237,7 @@ def train(
         str | None, typer.Option("--kind", help="lstm, or ensemble (LSTM + LightGBM); default: the backtest's pick.")
     ] = None,
 ) -> None:
-    """Train the default forecaster (the global LSTM) with early stopping on the last 28 days."""
+    """Train the default forecaster (global LSTM + LightGBM; LSTM early-stopped on the last 28 days)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -263,7 +263,7 @@ def train(
             bar.update(tasks[report.phase], completed=report.epoch, figures=str(report).split(": ", 1)[1])
 
         model = train_model(data, out, config=default_config(seed, max_epochs), kind=kind or DEFAULT_MODEL,
-                            device=device, progress=show)  # fmt: skip
+                            device=device, progress=show, stage=lambda text: console.print(text))  # fmt: skip
         for task in bar.tasks:  # early stopping ends before max_epochs: close the bar
             bar.update(task.id, total=task.completed)
     lstm = model.members["lstm"] if isinstance(model, EnsemblePredictor) else model
@@ -380,6 +380,74 @@ def bench_score(
     for name, value in figures.items():
         typer.echo(f"{name:<20}{value}")
     typer.echo(json.dumps(figures, separators=(",", ":")))
+
+
+SIMULATE_ORDERS_HELP = (
+    "Order lines (parquet/CSV); --preset online-retail alone reads ../shared/data/online_retail/orders.parquet."
+)
+SIMULATE_TARGETS = "0.55,0.7,0.8,0.9,0.95,0.98,0.99"
+
+
+@app.command("simulate")
+def simulate_policies(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Long table (parquet/CSV: id, date, quantity, price).")
+    ] = None,
+    orders: Annotated[Path | None, typer.Option("--orders", help=SIMULATE_ORDERS_HELP)] = None,
+    preset: PresetOption = None,
+    synthetic: Annotated[bool, typer.Option("--synthetic", help="The seeded generator's demand (as well).")] = False,
+    days: Annotated[int, typer.Option("--days", help="Days simulated, the last ones; the rest is warm-up.")] = 180,
+    max_series: Annotated[int | None, typer.Option("--max-series", help="Series kept (most days with sales).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of lead times and the generator.")] = 0,
+    fixed_order_cost: Annotated[float, typer.Option("--fixed-order-cost", help="Cost per order placed.")] = 10.0,
+    holding_rate: Annotated[float, typer.Option("--holding-rate", help="Holding cost per year, of unit value.")] = 0.25,
+    stockout_penalty: Annotated[
+        float, typer.Option("--stockout-penalty", help="Cost per unit short, as a multiple of its unit value.")
+    ] = 1.0,
+    targets: Annotated[str, typer.Option("--targets", help="Target CSLs, comma-separated.")] = SIMULATE_TARGETS,
+    review_days: Annotated[str, typer.Option("--review-days", help="Review periods R of order-up-to.")] = "1,7,14",
+    out: Annotated[Path, typer.Option("--out", help="Folder for tradeoff.png and summary.json.")] = Path(
+        "var/simulate"
+    ),
+) -> None:
+    """Order-up-to at each target vs min/max (7/21 days) vs a perfect-foresight oracle; a table, then one JSON line."""
+    import json
+
+    from forecasting.long_table import read_long_table, series_from_frame
+    from policies.errors import PolicyError
+    from policies.simulation.compare import ComparisonPlan
+    from streams import simulate_command as sim
+    from streams.order_lines import OrderLinesError, daily_demand_from_order_lines, read_order_lines
+
+    if data is not None and (orders is not None or preset is not None):
+        raise ConfigurationError("pass --data or --orders (with --preset), not both")
+    economics = sim.Economics(fixed_order_cost, holding_rate, stockout_penalty, seed=seed)
+    try:
+        levels = tuple(float(t) for t in targets.split(",") if t.strip())
+        plan = ComparisonPlan(targets=levels, review_days=tuple(int(r) for r in review_days.split(",") if r.strip()))
+        cases: list[sim.SimulationCase] = []
+        if data is not None:
+            table = read_long_table(data)
+            cases.append(sim.table_case(data.stem, table, days=days, max_series=max_series, economics=economics))
+        elif orders is not None or preset is not None:
+            path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
+            if not path.is_file():
+                hint = "--preset online-retail reads the UCI Online Retail lines there" if orders is None else "given"
+                raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
+                                         "--synthetic")  # fmt: skip
+            columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
+            table = series_from_frame(daily_demand_from_order_lines(read_order_lines(path), columns))
+            name = "online_retail" if preset == "online-retail" else path.stem
+            cases.append(sim.table_case(name, table, days=days, max_series=max_series, economics=economics))
+        if synthetic or not cases:
+            cases.append(sim.synthetic_case(days=days, series=max_series, economics=economics))
+        tables, report = sim.run_simulate(cases, out, plan, economics, progress=lambda m: typer.echo(m, err=True))
+    except (PolicyError, OrderLinesError) as exc:
+        raise ConfigurationError(str(exc)) from exc
+    for text in tables:
+        typer.echo(text)
+    typer.echo(f"trade-off plot: {report['files']['tradeoff_png']}; summary: {report['files']['summary_json']}")
+    typer.echo(json.dumps(report, separators=(",", ":")))
 
 
 def main() -> None:
