@@ -432,7 +432,7 @@ def simulate_policies(
         elif orders is not None or preset is not None:
             path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
             if not path.is_file():
-                hint = "--preset online-retail reads the UCI Online Retail lines there" if orders is None else "given"
+                hint = "--preset online-retail reads UCI Online Retail there" if orders is None else "--orders"
                 raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
                                          "--synthetic")  # fmt: skip
             columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
