@@ -26,12 +26,12 @@ def _history(days: int = 120) -> DemandHistory:
     return DemandHistory(np.array([f"s{i}|L" for i in range(8)], dtype=object), y, 19_000, observed)
 
 
-def test_combine_averages_and_keeps_a_members_fallback_rows() -> None:
+def test_combine_averages_every_row_and_names_a_members_fallback() -> None:
     a = DemandForecast(np.full((2, 3), 2.0), np.full((2, 3), 4.0), np.array(["lstm", "tsb_fallback"]), "a")
     b = DemandForecast(np.full((2, 3), 4.0), np.full((2, 3), 8.0), np.array(["lightgbm", "lightgbm"]), "b")
     c = combine("mix", [a, b])
     assert c.mean[0].tolist() == [3.0] * 3 and c.variance[0].tolist() == [6.0] * 3
-    assert c.mean[1].tolist() == [2.0] * 3 and c.method.tolist() == ["mix", "tsb_fallback"]
+    assert c.mean[1].tolist() == [3.0] * 3 and c.method.tolist() == ["mix", "mix_tsb_fallback"]
     assert c.model_version == "mix(a+b)"
 
 
@@ -44,7 +44,7 @@ def ensemble() -> EnsemblePredictor:
 def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor, tmp_path: Path) -> None:
     forecast = ensemble.predict(_history(), 14)
     assert forecast.model_version == ensemble.version and ensemble.version.startswith("ensemble-")
-    assert forecast.method.tolist() == ["ensemble"] * 7 + ["tsb_fallback"]
+    assert forecast.method.tolist() == ["ensemble"] * 7 + ["ensemble_tsb_fallback"]
     ensemble.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m", device="cpu")
     assert isinstance(loaded, EnsemblePredictor) and loaded.version == ensemble.version
