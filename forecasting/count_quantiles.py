@@ -54,6 +54,8 @@ def count_quantiles(mean: npt.ArrayLike, variance: npt.ArrayLike, levels: tuple[
 
 
 def _recurrence(m: Array, v: Array, u: Array) -> Array:
+    """The quantile of a cell is the number of steps ``k`` during which its cdf stays below the level; cells
+    leave the loop once every level is reached, so the work follows each cell's own tail, not the widest one."""
     negbin = v > m
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(negbin, m**2 / (v - m), 0.0)
@@ -61,13 +63,18 @@ def _recurrence(m: Array, v: Array, u: Array) -> Array:
     pmf = np.where(negbin, (1.0 - q) ** r, np.exp(-m))
     cdf = pmf.copy()
     result = np.zeros((m.size, u.size))
+    cells = np.arange(m.size)
     pending = cdf[:, None] < u[None, :]
     # Up to the mean plus 12 standard deviations: beyond it the remaining tail mass is negligible.
     limit = int(np.ceil((m + 12 * np.sqrt(v) + 12).max()))
     for k in range(limit):
-        if not pending.any():
+        going = pending.any(axis=1)
+        if not going.all():
+            cells, pending, pmf, cdf = cells[going], pending[going], pmf[going], cdf[going]
+            m, r, q, negbin = m[going], r[going], q[going], negbin[going]
+        if not cells.size:
             break
-        result[pending] = k + 1
+        result[cells] += pending
         pmf = pmf * np.where(negbin, (k + r) * q / (k + 1), m / (k + 1))
         cdf = cdf + pmf
         pending &= cdf[:, None] < u[None, :]
