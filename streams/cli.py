@@ -450,6 +450,98 @@ def simulate_policies(
     typer.echo(json.dumps(report, separators=(",", ":")))
 
 
+def _numbers(text: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: expected comma-separated numbers, got {text!r}") from exc
+
+
+@app.command("tune")
+def tune_policies(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Long table (parquet/CSV: id, date, quantity, price, category).")
+    ] = None,
+    orders: Annotated[Path | None, typer.Option("--orders", help=SIMULATE_ORDERS_HELP)] = None,
+    preset: PresetOption = None,
+    synthetic: Annotated[
+        bool, typer.Option("--synthetic", help="The seeded generator's demand (the default).")
+    ] = False,
+    train_days: Annotated[int, typer.Option("--train-days", help="Days the searches simulate.")] = 120,
+    test_days: Annotated[int, typer.Option("--test-days", help="Later days the choices are scored on.")] = 90,
+    max_series: Annotated[int | None, typer.Option("--max-series", help="Series kept (most days with sales).")] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Cap on each category's average inventory value.")
+    ] = None,
+    generations: Annotated[int, typer.Option("--generations", help="GA generations after the first.")] = 8,
+    population: Annotated[int, typer.Option("--population", help="GA population.")] = 12,
+    evaluations: Annotated[
+        int | None, typer.Option("--evaluations", help="GA budget of simulations (default population x generations).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the GA, lead times and the generator.")] = 0,
+    service_levels: Annotated[
+        str, typer.Option("--service-levels", help="Cycle service levels searched.")
+    ] = "0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,0.975,0.99,0.995",
+    review_days: Annotated[str, typer.Option("--review-days", help="Review periods R searched.")] = "1,3,7,14",
+    multipliers: Annotated[
+        str, typer.Option("--multipliers", help="Safety-stock multipliers searched; 1 switches them off.")
+    ] = "0.5,0.75,1,1.25,1.5",
+    price_band_count: Annotated[
+        int, typer.Option("--price-bands", help="Without a category column: this many price bands as categories.")
+    ] = 0,
+    fixed_order_cost: Annotated[float, typer.Option("--fixed-order-cost", help="Cost per order placed.")] = 10.0,
+    holding_rate: Annotated[float, typer.Option("--holding-rate", help="Holding cost per year, of unit value.")] = 0.25,
+    stockout_penalty: Annotated[
+        float, typer.Option("--stockout-penalty", help="Cost per unit short, as a multiple of its unit value.")
+    ] = 1.0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and convergence.png.")] = Path("var/tune"),
+) -> None:
+    """Per category: GA vs grid search of service level, review period and multiplier; a table, then one JSON line."""
+    import json
+
+    from forecasting.long_table import read_long_table, series_from_frame
+    from policies.errors import PolicyError
+    from policies.tuning import GeneticSettings, SearchSpace
+    from streams import simulate_command as sim
+    from streams import tune_command as tune
+    from streams.order_lines import OrderLinesError, daily_demand_from_order_lines, read_order_lines
+
+    if sum((data is not None, orders is not None or preset is not None, synthetic)) > 1:
+        raise ConfigurationError("pass one of --data, --orders (with --preset) and --synthetic")
+    economics = sim.Economics(fixed_order_cost, holding_rate, stockout_penalty, seed=seed)
+    periods = {"train_days": train_days, "test_days": test_days}
+    try:
+        space = SearchSpace(service_levels=_numbers(service_levels, "--service-levels"),
+                            review_days=tuple(int(r) for r in _numbers(review_days, "--review-days")),
+                            multipliers=_numbers(multipliers, "--multipliers"))  # fmt: skip
+        settings = GeneticSettings(population=population, generations=generations, max_evaluations=evaluations,
+                                   seed=seed)  # fmt: skip
+        if data is not None:
+            case = tune.table_tune_case(data.stem, read_long_table(data), **periods, max_series=max_series,
+                                        economics=economics, bands=price_band_count)  # fmt: skip
+        elif orders is not None or preset is not None:
+            path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
+            if not path.is_file():
+                hint = "--preset online-retail reads UCI Online Retail there" if orders is None else "--orders"
+                raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
+                                         "--synthetic")  # fmt: skip
+            columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
+            table = series_from_frame(daily_demand_from_order_lines(read_order_lines(path), columns))
+            name = "online_retail" if preset == "online-retail" else path.stem
+            case = tune.table_tune_case(name, table, **periods, max_series=max_series, economics=economics,
+                                        bands=price_band_count)  # fmt: skip
+        else:
+            case = tune.synthetic_tune_case(**periods, series=max_series, economics=economics,
+                                            bands=price_band_count)  # fmt: skip
+        text, report = tune.run_tune(case, out, **periods, space=space, settings=settings, budget=budget,
+                                     economics=economics, progress=lambda m: typer.echo(m, err=True))  # fmt: skip
+    except (PolicyError, OrderLinesError) as exc:
+        raise ConfigurationError(str(exc)) from exc
+    typer.echo(text)
+    typer.echo(f"convergence plot: {report['files']['convergence_png']}; summary: {report['files']['summary_json']}")
+    typer.echo(json.dumps(report, separators=(",", ":")))
+
+
 def main() -> None:
     try:
         app()
