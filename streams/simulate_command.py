@@ -147,14 +147,14 @@ def synthetic_case(*, days: int, series: int | None, economics: Economics) -> Si
                           data)  # fmt: skip
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """nan -> None, recursively, so that the JSON is valid."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): finite_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 
@@ -205,7 +205,7 @@ def summary(case: SimulationCase, result: ComparisonResult, economics: Economics
         "oracle_review_choice": result.oracle_review_choice,
         "csl_minus_target_by_policy": gaps,
     }
-    return dict(_finite(out))
+    return dict(finite_json(out))
 
 
 _COLUMNS = ("policy", "R", "target_csl", "fill_rate", "csl", "stockout_days", "avg_inv_units", "avg_inv_value",

@@ -40,7 +40,7 @@ from policies.tuning import (
     tune_category,
 )
 from streams.errors import ConfigurationError
-from streams.simulate_command import SYNTHETIC_SERIES, SYNTHETIC_WARMUP_DAYS, Economics, table_case
+from streams.simulate_command import SYNTHETIC_SERIES, SYNTHETIC_WARMUP_DAYS, Economics, finite_json, table_case
 
 __all__ = ["TuneCase", "price_bands", "run_tune", "synthetic_tune_case", "table", "table_tune_case"]
 
@@ -131,17 +131,6 @@ def synthetic_tune_case(
     return TuneCase("synthetic", source, data, categories)
 
 
-def _finite(value: Any) -> Any:
-    """nan -> None, recursively, so that the JSON is valid."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _period(evaluation: Evaluation) -> dict[str, Any]:
     row = evaluation.as_dict()
     for name in ("service_level", "review_days", "multiplier", "effective_service_level"):
@@ -230,7 +219,7 @@ def summary(
         },
         "totals": _totals(results),
     }
-    return dict(_finite(out))
+    return dict(finite_json(out))
 
 
 def without_history(report: dict[str, Any]) -> dict[str, Any]:

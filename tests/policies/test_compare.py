@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -24,10 +22,8 @@ from policies.simulation.compare import (
     inventory_reduction,
     value_at_fill_rate,
 )
-from streams.cli import main
 from streams.simulate_command import Economics, table_case
-
-Cli = Callable[..., tuple[int, str, str]]
+from tests.conftest import Cli
 
 
 def point(policy: str, fill_rate: float, value: float, orders: int) -> PolicyPoint:
@@ -114,24 +110,6 @@ def test_oracle_costs_no_more_than_any_policy() -> None:
     assert sum(result.oracle_review_choice.values()) == result.n
     for curve in result.curves().values():
         assert all(0.0 <= p.fill_rate <= 1.0 and p.orders >= 0 and p.avg_inventory_value >= 0 for p in curve)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Runs ``restock ARGS`` in-process through ``main`` (its error handling included): (exit code, out, err)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["restock", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_simulate_command_prints_the_json_last(tmp_path: Path, cli: Cli) -> None:

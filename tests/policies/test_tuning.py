@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from datetime import date
 from itertools import product
@@ -29,9 +28,8 @@ from policies.tuning import (
     split_periods,
     tune_category,
 )
-from streams.cli import main
+from tests.conftest import Cli
 
-Cli = Callable[..., tuple[int, str, str]]
 SPACE = SearchSpace(service_levels=(0.6, 0.8, 0.95), review_days=(1, 7), multipliers=(0.5, 1.0, 1.5))
 
 
@@ -140,24 +138,6 @@ def test_budget_infeasibility_is_respected(periods: tuple[ComparisonInput, Compa
     assert not impossible.feasible and impossible.avg_inventory_value == values[0]  # the least over the budget
     with pytest.raises(PolicyError, match="budget"):
         TuningObjective(train, budget=-1.0)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Runs ``restock ARGS`` in-process through ``main`` (its error handling included): (exit code, out, err)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["restock", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 SMALL = ("--train-days", "30", "--test-days", "20", "--service-levels", "0.7,0.9,0.95", "--review-days", "1,7",

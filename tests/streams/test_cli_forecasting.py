@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,29 +10,10 @@ import pandas as pd
 import pytest
 
 from forecasting.commands import FORECAST_COLUMNS, QUANTILE_COLUMNS
-from streams.cli import main
+from tests.conftest import Cli
 from tests.streams.test_order_lines import HEADER, ROWS
 
-Cli = Callable[..., tuple[int, str, str]]
 FIXTURE_MODEL = Path(__file__).parents[1] / "forecasting" / "data" / "lstm_format1"
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Runs ``restock ARGS`` in-process through ``main`` (its error handling included): (exit code, out, err)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["restock", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _long_table(path: Path, series: int = 8, days: int = 150, short: bool = True) -> Path:
