@@ -25,11 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from forecasting.base import Forecaster
-from forecasting.errors import ForecastError
+from forecasting.errors import ArtifactError, ArtifactMismatch, ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.gbt import GradientBoostedForecaster
 from forecasting.history import DemandHistory
-from forecasting.lstm.estimator import CONFIG_FILE, ArtifactError, LSTMPredictor
+from forecasting.lstm.estimator import CONFIG_FILE, LSTMPredictor
 
 FORMAT = 1
 METHOD = "ensemble"
@@ -122,8 +122,8 @@ def load_model(folder: str | Path, device: str = "auto") -> LSTMPredictor | Ense
         else:
             raise ArtifactError(f"{folder}: unknown member kind {name!r}; expected one of {MEMBER_KINDS}")
         if members[name].version != version:
-            raise ArtifactError(f"{folder}/{name}: version {members[name].version}, config names {version}")
+            raise ArtifactMismatch(f"{folder}/{name}: version {members[name].version}, config names {version}")
     model = EnsemblePredictor(members)
     if model.version != raw["model_version"]:
-        raise ArtifactError(f"{folder}: members hash to {model.version}, config names {raw['model_version']}")
+        raise ArtifactMismatch(f"{folder}: members hash to {model.version}, config names {raw['model_version']}")
     return model

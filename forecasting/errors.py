@@ -6,8 +6,16 @@ callers that only know the builtin still catch it. Messages name the offending p
 
 from __future__ import annotations
 
-__all__ = ["ForecastError"]
+__all__ = ["ArtifactError", "ArtifactMismatch", "ForecastError"]
 
 
 class ForecastError(ValueError):
     """A forecasting input or parameter is invalid; the message names the parameter."""
+
+
+class ArtifactError(ForecastError):
+    """A model folder is missing, incomplete or written by an incompatible version."""
+
+
+class ArtifactMismatch(ArtifactError):
+    """A model folder's files do not hash to the version its config names: a copy still in progress (retry)."""

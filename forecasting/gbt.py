@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from forecasting.errors import ForecastError
+from forecasting.errors import ArtifactMismatch, ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
 
@@ -62,12 +62,12 @@ def features_at(history: DemandHistory, origin: int, horizon: int) -> Array:
     last_sale = np.where(sold.any(axis=1), origin - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
     days_since = np.where(last_sale >= 0, origin - last_sale, 999.0)
     price_ratio = np.ones(n)  # unknown price: neutral, as a known unchanged price
-    if history.price is not None:
+    if history.price is not None and origin > 0:
         price = history.price[:, :origin].astype(np.float64)
         recent = _nanmean(price[:, max(0, origin - 56) :], axis=1)
         known = ~np.isnan(price)
-        last_known = price.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1) if price.shape[1] else np.zeros(n, int)
-        last_price = np.where(known.any(axis=1), price[np.arange(n), last_known], np.nan) if price.shape[1] else recent
+        last_known = origin - 1 - np.argmax(known[:, ::-1], axis=1)
+        last_price = np.where(known.any(axis=1), price[np.arange(n), last_known], np.nan)
         price_ratio = np.nan_to_num(last_price / np.where(recent > 0, recent, np.nan), nan=1.0)
     per_series = np.stack(
         [
@@ -163,7 +163,7 @@ class GradientBoostedForecaster:
         model.dispersion = float(meta["dispersion"])
         model._seal()
         if model.version != meta["model_version"]:
-            raise ForecastError(f"{folder}: {BOOSTER_FILE} does not match {META_FILE} (a copy in progress?)")
+            raise ArtifactMismatch(f"{folder}: {BOOSTER_FILE} does not match {META_FILE} (a copy in progress?)")
         return model
 
     def fit(self, history: DemandHistory) -> GradientBoostedForecaster:

@@ -14,7 +14,6 @@ id, so the warehouse still sees it as the same command.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from forecasting import DemandForecast, DemandHistory, Forecaster
 from forecasting.ensemble import load_model
-from forecasting.errors import ForecastError
+from forecasting.errors import ArtifactMismatch, ForecastError
 from forecasting.lstm.estimator import CONFIG_FILE
 from streams.metrics import WorkerMetrics
 
@@ -80,19 +79,16 @@ class ModelDirectory:
             return False
         try:
             loaded = load_model(self.folder, device=self.device)
-            named = json.loads((self.folder / CONFIG_FILE).read_text()).get("model_version")
+        except ArtifactMismatch as exc:
+            self._count("incomplete")
+            log.warning("model folder is being written; retrying at the next check",
+                        extra={"folder": str(self.folder), "error": str(exc)})  # fmt: skip
+            return False
         except (ForecastError, OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             self._count("failed")
             log.error("model load failed; the current model keeps serving",
                       extra={"folder": str(self.folder), "error": str(exc), "serving": self.version})  # fmt: skip
             self._seen = seen  # retried when the files change again
-            return False
-        if loaded.version != named:
-            self._count("incomplete")
-            log.warning(
-                "model folder is being written (weights do not match config); retrying at the next check",
-                extra={"folder": str(self.folder), "config_version": named, "weights_version": loaded.version},
-            )
             return False
         self._seen = seen
         if loaded.version == self.current.version:

@@ -31,7 +31,7 @@ import numpy.typing as npt
 import torch
 
 from forecasting.baselines import IntermittentForecaster
-from forecasting.errors import ForecastError
+from forecasting.errors import ArtifactError, ArtifactMismatch, ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory
 from forecasting.lstm.features import CALENDAR, FUTURE, PAST, bucket, windows
@@ -42,10 +42,6 @@ ARTIFACT_FORMAT = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
 METHOD = "lstm"
-
-
-class ArtifactError(ForecastError):
-    """A model folder is missing, incomplete or written by an incompatible version."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +229,11 @@ class LSTMPredictor:
         )
         network = DemandLSTM(config.network)
         network.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-        return cls(network, config, raw["facts"], device)
+        predictor = cls(network, config, raw["facts"], device)
+        if predictor.version != raw["model_version"]:
+            raise ArtifactMismatch(f"{folder}: {WEIGHTS_FILE} hashes to {predictor.version}, {CONFIG_FILE} names "
+                                   f"{raw['model_version']} (a copy in progress?)")  # fmt: skip
+        return predictor
 
 
 def _rows(history: DemandHistory, keep: npt.NDArray[np.bool_]) -> DemandHistory:
