@@ -22,9 +22,11 @@ eq. (4.30) (the tests check it against stockpyl's ``newsvendor_normal``).
 
 from __future__ import annotations
 
+import numpy as np
 import numpy.typing as npt
 
 from forecasting.period import PeriodDemand
+from policies._arrays import check_condition, vector
 from policies._decide import checked_inputs, finish
 from policies.decision import OrderDecision
 from policies.kinds import PolicyKind
@@ -42,6 +44,7 @@ def order_up_to(
     params: ItemParams,
     *,
     shelf_stock: npt.ArrayLike,
+    z: npt.ArrayLike | None = None,
 ) -> OrderDecision:
     """Decide order quantities for ``n`` series at once.
 
@@ -53,6 +56,9 @@ def order_up_to(
             variance term d^2 * sigma_L^2.
         params: item parameters and service targets, ``[n]`` each.
         shelf_stock: ``[n]`` on hand + on order + pending (:func:`policies.shelf_stock`), for the shelf cap.
+        z: optional ``[n]`` finite safety factors that replace the ones of ``params``' targets, e.g. the
+            calibrated ones of :meth:`policies.calibration.Calibration.safety_factors`; the decision still
+            records ``params.service_level`` as its target.
 
     Returns:
         An :class:`OrderDecision` (policy PERIODIC_ORDER_UP_TO); use :func:`policies.explain` for a sentence.
@@ -61,8 +67,12 @@ def order_up_to(
     demand = inputs.daily_mean
     sigma_p = protection_std(protection.std, demand, params.lead_time_std_days)
     cycle = demand * params.review_days
-    z = safety_factor(params, cycle, sigma_p)
-    safety = z * sigma_p
+    if z is None:
+        factor = safety_factor(params, cycle, sigma_p)
+    else:
+        factor = vector("z", z, params.n)
+        check_condition("z", np.isfinite(factor), "must be finite")
+    safety = factor * sigma_p
     reorder_point = protection.mean + safety
     level = reorder_point + cycle
     orders = inputs.position < reorder_point
@@ -78,6 +88,6 @@ def order_up_to(
         safety=safety,
         demand_mean=protection.mean,
         demand_std=sigma_p,
-        z=z,
+        z=factor,
         target=params.service_level,
     )

@@ -65,8 +65,9 @@ class ItemParams:
         max_order_qty: largest order in units, >= 1 or inf; it must admit one order of ``moq`` rounded up
             to a case pack, otherwise the item could never be ordered.
         shelf_capacity: most units on hand + on order + pending, >= 1 or inf.
-        service_level: the service target, read per ``service_measure``: a cycle service level alpha with
-            0.5 < alpha < 1, or a fill rate beta with 0 < beta < 1.
+        service_level: the service target in (0, 1), read per ``service_measure``: a cycle service level
+            alpha (below 0.5 the reorder point sits under the mean demand, what a cost-based level gives a dear,
+            slow item: :mod:`policies.exchange`), or a fill rate beta.
         lost_sales: bool, True where demand met by an empty shelf is lost (the inventory position then
             ignores backorders); False (the default) where it is backordered. Optional: an empty array (the
             default) means False for every series.
@@ -107,13 +108,7 @@ class ItemParams:
         service = vector("service_level", self.service_level, n)
         lost_sales = flags("lost_sales", self.lost_sales, n)
         measure = measures("service_measure", self.service_measure, n)
-        fill_rate = measure == ServiceMeasure.FILL_RATE
-        check_condition(
-            "service_level", fill_rate | ((service > 0.5) & (service < 1.0)), "must lie strictly in (0.5, 1)"
-        )
-        check_condition(
-            "service_level", ~fill_rate | ((service > 0.0) & (service < 1.0)), "a fill rate must lie in (0, 1)"
-        )
+        check_condition("service_level", (service > 0.0) & (service < 1.0), "must lie strictly in (0, 1)")
         object.__setattr__(self, "lead_time_days", lead_time)
         object.__setattr__(self, "lead_time_std_days", lead_std)
         object.__setattr__(self, "review_days", review)

@@ -35,12 +35,13 @@ __all__ = ["protection_std", "safety_factor", "z_for_fill_rate", "z_for_service_
 
 
 def z_for_service_level(service_level: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """``[n]`` standard normal quantile of each cycle service level, which must lie in (0.5, 1).
+    """``[n]`` standard normal quantile of each cycle service level, which must lie in (0, 1).
 
-    Levels at or below 0.5 would give a zero or negative safety stock, which a service target never means.
+    Levels at or below 0.5 give a zero or negative safety stock: not what an operator's target means (the
+    worker's setting stays above 0.5), but what a cost-based level gives a dear, slow item (:mod:`policies.exchange`).
     """
     levels = vector("service_level", service_level)
-    check_condition("service_level", (levels > 0.5) & (levels < 1.0), "must lie strictly between 0.5 and 1")
+    check_condition("service_level", (levels > 0.0) & (levels < 1.0), "must lie strictly between 0 and 1")
     return standard_normal_ppf(levels)
 
 

@@ -386,6 +386,7 @@ SIMULATE_ORDERS_HELP = (
     "Order lines (parquet/CSV); --preset online-retail alone reads ../shared/data/online_retail/orders.parquet."
 )
 SIMULATE_TARGETS = "0.55,0.7,0.8,0.9,0.95,0.98,0.99"
+SIMULATE_PENALTIES = "0.002,0.005,0.01,0.015,0.02,0.03,0.05,0.1,0.3"
 
 
 @app.command("simulate")
@@ -406,11 +407,24 @@ def simulate_policies(
     ] = 1.0,
     targets: Annotated[str, typer.Option("--targets", help="Target CSLs, comma-separated.")] = SIMULATE_TARGETS,
     review_days: Annotated[str, typer.Option("--review-days", help="Review periods R of order-up-to.")] = "1,7,14",
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate/--no-calibrate", help="Also run order-up-to with calibrated targets.")
+    ] = True,
+    exchange_penalties: Annotated[
+        str,
+        typer.Option(
+            "--exchange-penalties", help="Exchange-curve penalties per unit short, x mean unit value; '' skips."
+        ),
+    ] = SIMULATE_PENALTIES,
+    exchange_orders: Annotated[
+        str, typer.Option("--exchange-orders", help="Exchange-curve order budgets, x min/max's orders per day.")
+    ] = "1,1.25,1.5,1.75,2",
     out: Annotated[Path, typer.Option("--out", help="Folder for tradeoff.png and summary.json.")] = Path(
         "var/simulate"
     ),
 ) -> None:
-    """Order-up-to at each target vs min/max (7/21 days) vs a perfect-foresight oracle; a table, then one JSON line."""
+    """Order-up-to (plain and calibrated) and the exchange-curve policy vs min/max (7/21 days) vs a
+    perfect-foresight oracle; a table, then one JSON line."""
     import json
 
     from forecasting.long_table import read_long_table, series_from_frame
@@ -423,8 +437,14 @@ def simulate_policies(
         raise ConfigurationError("pass --data or --orders (with --preset), not both")
     economics = sim.Economics(fixed_order_cost, holding_rate, stockout_penalty, seed=seed)
     try:
-        levels = tuple(float(t) for t in targets.split(",") if t.strip())
-        plan = ComparisonPlan(targets=levels, review_days=tuple(int(r) for r in review_days.split(",") if r.strip()))
+        levels = _numbers(targets, "--targets")
+        plan = ComparisonPlan(
+            targets=levels,
+            review_days=tuple(int(r) for r in review_days.split(",") if r.strip()),
+            calibrate_modes=(False, True) if calibrate else (False,),
+            exchange_penalties=_numbers(exchange_penalties, "--exchange-penalties"),
+            exchange_order_multiples=_numbers(exchange_orders, "--exchange-orders"),
+        )
         cases: list[sim.SimulationCase] = []
         if data is not None:
             table = read_long_table(data)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from forecasting import DemandForecast, DemandHistory, Forecaster, MovingAverageForecaster
 from policies import ItemParams, OrderDecision, explain, inventory_position, order_up_to, shelf_stock
+from policies.calibration import Calibration, level_residuals
 from schemas import ReorderCommand, command_id, encode_command
 from schemas.commands import ForecastSummary, QuantileLevel
 from streams.processor import DecisionRows
@@ -94,6 +95,7 @@ class _Context:
     forecast: DemandForecast
     quantiles: npt.NDArray[np.float64]
     pending: npt.NDArray[np.float64]
+    calibration_windows: int
 
 
 def baseline(settings: Settings) -> MovingAverageForecaster:
@@ -154,18 +156,20 @@ class DecisionEngine:
         on_order = header["on_order"].astype(np.float64)
         position = inventory_position(np.maximum(on_hand, 0.0), on_order, header["backorders"], pending)
         daily_mean = forecast.mean[:, 0].astype(np.float64)
+        z, windows = self._calibrated_z(history, params)
         decision = order_up_to(
             position,
             protection,
             daily_mean,
             params,
             shelf_stock=shelf_stock(np.maximum(on_hand, 0.0), on_order, pending),
+            z=z,
         )
         ordering = np.flatnonzero((decision.quantity > 0) & ~pending_active)
         quantiles = protection.quantile(QUANTILE_LEVELS)
         payloads: list[tuple[bytes, bytes]] = []
         ordered: list[tuple[int, int, float, int, str]] = []
-        context = _Context(rows, history, window, created_ms, params, decision, forecast, quantiles, pending)
+        context = _Context(rows, history, window, created_ms, params, decision, forecast, quantiles, pending, windows)
         for i in ordering.tolist():
             command = self._command(context, i)
             payloads.append((rows.keys[i], encode_command(command)))
@@ -174,12 +178,28 @@ class DecisionEngine:
                             command.command_id))  # fmt: skip
         return DecisionOutcome(payloads, ordered, n)
 
+    def _calibrated_z(self, history: DemandHistory, params: ItemParams) -> tuple[npt.NDArray[np.float64] | None, int]:
+        """Safety factors calibrated on the partition's own past forecasts, and the uncensored windows behind
+        them; ``(None, 0)`` when calibration is off or the history holds too few windows (the plain z then)."""
+        origins = self.settings.calibration_origins
+        if origins == 0:
+            return None, 0
+        calibration = Calibration(origins=origins, min_samples=self.settings.calibration_min_windows)
+        residuals, censored = level_residuals(
+            self.forecaster, history, params.protection_days, params.lead_time_std_days, params.review_days,
+            origins=origins, step_days=calibration.step_days, history_days=history.demand.shape[1],
+        )  # fmt: skip
+        z = calibration.safety_factors(residuals, censored, params.service_level)
+        return z, 0 if z is None else int((~censored).sum())
+
     def _command(self, c: _Context, i: int) -> ReorderCommand:
         s = self.settings
         sku, location = c.rows.keys[i].decode().split("|", 1)
         h = c.rows.header[i]
         method = str(c.forecast.method[i])
         reason = explain(c.decision, c.params, i)
+        if c.calibration_windows:
+            reason = f"{reason}; z calibrated on {c.calibration_windows:,} past forecast windows"
         if method.endswith("_fallback"):
             observed = int(c.history.observed[i].sum())
             reason = f"{method} ({observed} observed days, too few for {self.forecaster.name}): {reason}"

@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     # --- policy defaults (an InventoryEvent's item master overrides them per sku|location) -------------
     service_level: float = Field(default=0.95, gt=0.5, lt=1.0, description="Target cycle service level.")
     review_days: int = Field(default=1, ge=1, description="Review period R of the order-up-to policy.")
+    calibration_origins: int = Field(
+        default=12,
+        ge=0,
+        le=52,
+        description="Past weekly origins whose forecasts are scored to calibrate the safety factor to the target "
+        "(policies.calibration); 0: the forecast's own normal quantile.",
+    )
+    calibration_min_windows: int = Field(
+        default=200, ge=1, description="Uncensored past windows a partition needs before its calibration is used."
+    )
     default_lead_time_days: float = Field(default=7.0, gt=0)
     default_lead_time_std_days: float = Field(default=0.0, ge=0)
     forecast_window_days: int = Field(default=28, ge=7, description="Trailing window of the baseline forecaster.")

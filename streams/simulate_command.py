@@ -40,6 +40,8 @@ __all__ = ["Economics", "SimulationCase", "run_simulate", "synthetic_case", "tab
 
 ONLINE_RETAIL_PATH = Path("../shared/data/online_retail/orders.parquet")
 """Where this project keeps its copy of UCI Online Retail; only a default for ``--preset online-retail``."""
+CALIBRATION_TARGETS = (0.90, 0.95, 0.98)
+"""Targets at which the calibration goal is read: achieved CSL within 2 points of each."""
 SYNTHETIC_WARMUP_DAYS = 120
 SYNTHETIC_SERIES = 500
 
@@ -168,10 +170,16 @@ def summary(case: SimulationCase, result: ComparisonResult, economics: Economics
     """The case's JSON object (nan written as null)."""
     curves = result.curves()
     gaps = {
-        name: float(np.mean([p.csl - (p.target_csl or 0.0) for p in points]))
+        name: float(np.mean([p.csl - p.target_csl for p in points if p.target_csl is not None]))
         for name, points in curves.items()
-        if name not in (MIN_MAX, ORACLE)
+        if any(p.target_csl is not None for p in points)
     }
+    calibration = {
+        name: {f"{p.target_csl:g}": round(p.csl - p.target_csl, 4) for p in points
+               if p.target_csl is not None and p.target_csl in CALIBRATION_TARGETS}
+        for name, points in curves.items()
+    }  # fmt: skip
+    calibration = {name: gaps_at for name, gaps_at in calibration.items() if gaps_at}
     out = {
         "case": case.name,
         "source": case.source,
@@ -204,6 +212,11 @@ def summary(case: SimulationCase, result: ComparisonResult, economics: Economics
         "oracle_cost_gap_policy": result.cheapest,
         "oracle_review_choice": result.oracle_review_choice,
         "csl_minus_target_by_policy": gaps,
+        "csl_minus_target_at_90_95_98": calibration,
+        "csl_within_2_points": {
+            name: len(gaps_at) == len(CALIBRATION_TARGETS) and all(abs(g) <= 0.02 for g in gaps_at.values())
+            for name, gaps_at in calibration.items()
+        },
     }
     return dict(finite_json(out))
 
@@ -222,6 +235,8 @@ def table(case: SimulationCase, result: ComparisonResult) -> str:
              "  ".join(f"{c:>13}" if i else f"{c:<26}" for i, c in enumerate(_COLUMNS))]  # fmt: skip
     for p in result.points:
         target = "-" if p.target_csl is None else f"{p.target_csl:.2f}"
+        if p.shortage_penalty is not None:
+            target = f"B={p.shortage_penalty:.3g}"
         cells = [p.policy, str(p.review_days), target, number(p.fill_rate, 4), number(p.csl, 4),
                  f"{p.stockout_days:,}", number(p.avg_inventory_units, 0), number(p.avg_inventory_value, 0),
                  number(p.turns, 1), f"{p.orders:,}", number(p.total_cost, 0)]  # fmt: skip
@@ -260,14 +275,18 @@ def plot_tradeoff(results: Sequence[tuple[SimulationCase, ComparisonResult]], pa
             elif name == ORACLE:
                 ax.scatter(x, y, marker="*", s=140, color="gold", edgecolor="black", zorder=3, label="oracle")
             else:
-                style = "-" if name.endswith("_censored") else "--"
-                ax.plot(x, y, style, marker="o", ms=3, color=f"C{index // 2}", label=name)
-                ax.annotate(f"{points[-1].target_csl:g}", (x[-1], y[-1]), fontsize=6)
+                style = "-" if "_censored" in name else "--"
+                marker = "x" if name.endswith("_calibrated") else "^" if name.startswith("exchange") else "o"
+                ax.plot(x, y, style, marker=marker, ms=3, lw=1, color=plt.cm.tab10(index // 2 % 10), label=name)
+                last = points[-1]
+                tag = f"B={last.shortage_penalty:.2g}" if last.target_csl is None else f"{last.target_csl:g}"
+                ax.annotate(tag, (x[-1], y[-1]), fontsize=6)
+        ax.set_yscale("log")
         ax.set_xlabel("fill rate (units)")
         ax.set_ylabel("average inventory value")
         ax.set_title(f"{case.name}: {result.n} series, {result.simulated_days} days", fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=5, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

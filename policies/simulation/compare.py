@@ -16,6 +16,11 @@ all with the same realised lead times):
 - ``order_up_to_R{R}_{censored|uncensored}``: :func:`~policies.simulation.deciders.order_up_to_decider` with
   the forecaster (the worker's default moving average unless another is given) at each target CSL and
   review period R, with stockout days censored (missing, as the worker treats them) or read as low sales;
+  with the suffix ``_calibrated`` the same with its target recalibrated on the visible history
+  (:mod:`policies.calibration`);
+- ``exchange_R1_x{m}_{censored|uncensored}``: :func:`~policies.simulation.deciders.exchange_decider`, daily
+  (s, S) with EOQ batches for an order budget of m times min/max's orders per day and service levels from one
+  penalty per unit short, one point per penalty (multiples of the mean unit value; :mod:`policies.exchange`);
 - ``min_max``: :func:`~policies.simulation.deciders.min_max_decider`, min = 7 and max = 21 days of the mean
   sales of the trailing 28 days, reviewed daily;
 - ``oracle``: :func:`~policies.simulation.deciders.oracle_decider` run at every oracle review period; each
@@ -36,9 +41,10 @@ import numpy.typing as npt
 from forecasting.base import Forecaster
 from forecasting.moving_average import MovingAverageForecaster
 from policies._arrays import check_condition, vector
+from policies.calibration import Calibration
 from policies.costs import CostParams
 from policies.errors import PolicyError
-from policies.simulation.deciders import min_max_decider, oracle_decider, order_up_to_decider
+from policies.simulation.deciders import exchange_decider, min_max_decider, oracle_decider, order_up_to_decider
 from policies.simulation.outcome import SimulationResult
 from policies.simulation.setup import SimulationSetup, whole_units
 from policies.simulation.view import Decider
@@ -67,9 +73,15 @@ _POOLED = ("demanded", "filled", "sold", "cycles", "cycles_met", "stockout_days"
            "total_cost")  # fmt: skip
 
 
-def family_name(review_days: int, censored: bool) -> str:
-    """``order_up_to_R{R}_censored`` or ``..._uncensored``: one curve of the trade-off."""
-    return f"order_up_to_R{review_days}_{'censored' if censored else 'uncensored'}"
+def family_name(review_days: int, censored: bool, calibrated: bool = False) -> str:
+    """``order_up_to_R{R}_censored`` or ``..._uncensored`` (``_calibrated`` appended): one curve of the trade-off."""
+    suffix = "_calibrated" if calibrated else ""
+    return f"order_up_to_R{review_days}_{'censored' if censored else 'uncensored'}{suffix}"
+
+
+def exchange_name(order_multiple: float, censored: bool) -> str:
+    """``exchange_R1_x{m}_censored`` or ``..._uncensored``: the exchange-curve policy at one order budget."""
+    return f"exchange_R1_x{order_multiple:g}_{'censored' if censored else 'uncensored'}"
 
 
 def draw_supplier_lead_times(
@@ -202,6 +214,11 @@ class ComparisonPlan:
             the curves towards min/max's fill rate).
         review_days: its review periods R (1: daily; 7 and 14: nearer min/max's order count).
         censor_modes: True (stockout days missing) and/or False (read as sales).
+        calibrate_modes: False (the forecast's own quantiles) and/or True (recalibrated, see ``calibration``).
+        calibration: how the calibrated runs score past levels.
+        exchange_penalties: the exchange policy's penalties per unit short, as multiples of the mean unit
+            value (one point of its curve each); empty skips the exchange policy.
+        exchange_order_multiples: its order budgets, as multiples of min/max's orders per day (one curve each).
         min_days, max_days, min_max_window_days: the min/max rule (days of mean sales over the window).
         oracle_review_days: review periods the oracle may choose from, per series.
         history_days: trailing days handed to the forecaster (the worker's ``history_days``).
@@ -210,6 +227,10 @@ class ComparisonPlan:
     targets: tuple[float, ...] = (0.55, 0.70, 0.80, 0.90, 0.95, 0.98, 0.99)
     review_days: tuple[int, ...] = (1, 7, 14)
     censor_modes: tuple[bool, ...] = (True, False)
+    calibrate_modes: tuple[bool, ...] = (False, True)
+    calibration: Calibration = field(default_factory=Calibration)
+    exchange_penalties: tuple[float, ...] = (0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.3)
+    exchange_order_multiples: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75, 2.0)
     min_days: float = 7.0
     max_days: float = 21.0
     min_max_window_days: int = 28
@@ -225,6 +246,14 @@ class ComparisonPlan:
                 raise PolicyError(f"{name}: need at least one int >= 1, got {values}")
         if not self.censor_modes:
             raise PolicyError("censor_modes: need at least one of True, False")
+        if not self.calibrate_modes:
+            raise PolicyError("calibrate_modes: need at least one of False, True")
+        for name in ("exchange_penalties", "exchange_order_multiples"):
+            values = getattr(self, name)
+            if not all(np.isfinite(v) and v > 0 for v in values):
+                raise PolicyError(f"{name}: each must be finite and > 0, got {values}")
+        if self.exchange_penalties and not self.exchange_order_multiples:
+            raise PolicyError("exchange_order_multiples: need at least one when exchange_penalties are given")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +272,7 @@ class PolicyPoint:
         turns: value sold per year / average inventory value.
         orders: orders placed.
         ordering_cost, holding_cost, stockout_cost, total_cost: money over the run.
+        shortage_penalty: the exchange policy's penalty per unit short (money); None for the others.
     """
 
     policy: str
@@ -260,11 +290,14 @@ class PolicyPoint:
     holding_cost: float
     stockout_cost: float
     total_cost: float
+    shortage_penalty: float | None = None
 
     @property
     def label(self) -> str:
-        """``policy@target`` (or the policy alone without a target)."""
-        return self.policy if self.target_csl is None else f"{self.policy}@{self.target_csl:g}"
+        """``policy@target``, ``policy@B=penalty``, or the policy alone."""
+        if self.target_csl is not None:
+            return f"{self.policy}@{self.target_csl:g}"
+        return self.policy if self.shortage_penalty is None else f"{self.policy}@B={self.shortage_penalty:.4g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +320,7 @@ class ComparisonResult:
     """Every point run, and the headline comparisons.
 
     Attributes:
-        points: the order-up-to points, then min/max, then the oracle.
+        points: the order-up-to points, then the exchange policy's, then min/max, then the oracle.
         families: per order-up-to curve, its reading at the min/max fill rate (:func:`inventory_reduction`).
         inventory_reduction_vs_minmax: best reduction among the eligible curves (None when none is).
         reduction_policy: the curve it comes from.
@@ -378,6 +411,7 @@ def _pooled(
     review_days: int,
     censored: bool | None,
     target: float | None,
+    penalty: float | None = None,
 ) -> PolicyPoint:
     def total(name: str) -> float:
         return float(np.asarray(fields[name], dtype=np.float64).sum())
@@ -399,15 +433,21 @@ def _pooled(
         holding_cost=total("holding_cost"),
         stockout_cost=total("stockout_cost"),
         total_cost=total("total_cost"),
+        shortage_penalty=penalty,
     )
 
 
 def _point(
-    policy: str, result: SimulationResult, setup: SimulationSetup, censored: bool | None, target: float | None
+    policy: str,
+    result: SimulationResult,
+    setup: SimulationSetup,
+    censored: bool | None,
+    target: float | None,
+    penalty: float | None = None,
 ) -> PolicyPoint:
     fields = {name: getattr(result, name) for name in _POOLED}
     sold_value = float((result.sold * setup.costs.unit_cost).sum())
-    return _pooled(policy, fields, sold_value, setup.days, setup.review_days, censored, target)
+    return _pooled(policy, fields, sold_value, setup.days, setup.review_days, censored, target, penalty)
 
 
 def compare_policies(
@@ -439,17 +479,23 @@ def compare_policies(
     points: list[PolicyPoint] = []
     for review in plan.review_days:
         setup = setup_for(review)
-        for censored in plan.censor_modes:
-            name = family_name(review, censored)
-            for target in sorted(plan.targets):
-                say(f"{name} at {target:g}")
-                decide: Decider = order_up_to_decider(model, setup.item_params(target), history_days=plan.history_days)
-                result = simulate(setup, decide, censor_stockouts=censored)
-                points.append(_point(name, result, setup, censored, target))
+        for calibrated in plan.calibrate_modes:
+            calibration = plan.calibration if calibrated else None
+            for censored in plan.censor_modes:
+                name = family_name(review, censored, calibrated)
+                for target in sorted(plan.targets):
+                    say(f"{name} at {target:g}")
+                    params = setup.item_params(target)
+                    decide: Decider = order_up_to_decider(
+                        model, params, history_days=plan.history_days, calibration=calibration
+                    )
+                    result = simulate(setup, decide, censor_stockouts=censored)
+                    points.append(_point(name, result, setup, censored, target))
     say("min_max")
     daily = setup_for(1)
     rule = min_max_decider(window_days=plan.min_max_window_days, min_days=plan.min_days, max_days=plan.max_days)
     min_max = _point(MIN_MAX, simulate(daily, rule), daily, None, None)
+    points.extend(_exchange_points(plan, model, daily, min_max, say))
     oracle, choice = _oracle(plan.oracle_review_days, setup_for, say)
     reduction, reduction_policy, families = inventory_reduction(_curves(points), min_max)
     cheapest = min([*points, min_max], key=lambda p: p.total_cost)
@@ -467,6 +513,30 @@ def compare_policies(
         simulated_days=data.simulate_days,
         forecaster=model.version,
     )
+
+
+def _exchange_points(
+    plan: ComparisonPlan, model: Forecaster, daily: SimulationSetup, min_max: PolicyPoint, say: Callable[[str], None]
+) -> list[PolicyPoint]:
+    """The exchange policy's curves: per order budget (a multiple of min/max's orders per day) and censor mode,
+    one point per penalty (a multiple of the mean unit value), penalties ascending."""
+    if not plan.exchange_penalties or min_max.orders == 0:
+        return []
+    mean_value = float(np.mean(daily.costs.unit_cost))
+    params = daily.item_params(plan.targets[0])
+    points: list[PolicyPoint] = []
+    for multiple in plan.exchange_order_multiples:
+        rate = multiple * min_max.orders / daily.days
+        for censored in plan.censor_modes:
+            name = exchange_name(multiple, censored)
+            for factor in sorted(plan.exchange_penalties):
+                penalty = factor * mean_value
+                say(f"{name} at B={penalty:.4g}")
+                decide = exchange_decider(model, params, daily.costs.holding_cost, orders_per_day=rate,
+                                          shortage_penalty=penalty, history_days=plan.history_days)  # fmt: skip
+                result = simulate(daily, decide, censor_stockouts=censored)
+                points.append(_point(name, result, daily, censored, None, penalty))
+    return points
 
 
 def _curves(points: Sequence[PolicyPoint]) -> dict[str, list[PolicyPoint]]:

@@ -1,26 +1,34 @@
-"""Deciders to plug into :func:`policies.simulator.simulate`: the worker's policy, an ERP min/max, an oracle.
+"""Deciders to plug into :func:`policies.simulator.simulate`: the worker's policy, an exchange-curve policy, an
+ERP min/max, an oracle.
 
-Why these three: the worker-style decider is what restock would do (the same forecaster and policy calls as
-``streams.decision.DecisionEngine.decide``, replicated here because policies must not import streams); the
-min/max rule is what a typical ERP does instead; the oracle is the yardstick no real policy can beat on
-holding and stockouts.
+Why these: the worker-style decider is what restock does (the same forecaster and policy calls as
+``streams.decision.DecisionEngine.decide``, replicated here because policies must not import streams),
+optionally with its target recalibrated (:mod:`policies.calibration`); the exchange-curve decider shares a
+location's orders and service across items by value (:mod:`policies.exchange`); the min/max rule is what a
+typical ERP does instead; the oracle is the yardstick no real policy can beat on holding and stockouts.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import numpy.typing as npt
 
 from forecasting.base import Forecaster
 from policies._decide import UNIT_SLACK
+from policies.calibration import Calibration, level_residuals
+from policies.continuous import s_s_policy
 from policies.errors import PolicyError
+from policies.exchange import batches_for_order_rate, service_for_shortage_penalty
+from policies.kinds import ServiceMeasure
 from policies.order_up_to import order_up_to
 from policies.params import ItemParams
 from policies.position import inventory_position, shelf_stock
 from policies.simulation.setup import SimulationSetup
 from policies.simulation.view import Decider, SystemView
 
-__all__ = ["min_max_decider", "oracle_decider", "order_up_to_decider"]
+__all__ = ["exchange_decider", "min_max_decider", "oracle_decider", "order_up_to_decider"]
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -29,7 +37,9 @@ def _positive_int(name: str, value: object) -> int:
     return int(value)
 
 
-def order_up_to_decider(forecaster: Forecaster, params: ItemParams, *, history_days: int = 120) -> Decider:
+def order_up_to_decider(
+    forecaster: Forecaster, params: ItemParams, *, history_days: int = 120, calibration: Calibration | None = None
+) -> Decider:
     """The worker's decision pass: history -> ``forecaster.predict`` -> protection demand -> order-up-to.
 
     Args:
@@ -37,6 +47,9 @@ def order_up_to_decider(forecaster: Forecaster, params: ItemParams, *, history_d
         params: item parameters, ``[n]`` aligned with the setup (``SimulationSetup.item_params`` makes ones
             whose lead time, review period and lost-sales flags match the run).
         history_days: trailing visible days passed to the forecaster (the worker's ``history_days``).
+        calibration: when given, each pass first scores the forecaster's past levels on the visible history
+            (:func:`~policies.calibration.level_residuals`, cycle = R days for S = s + d R) and orders with
+            the calibrated safety factors (:meth:`~policies.calibration.Calibration.safety_factors`).
 
     At each review: ``history = view.history(history_days)``; ``forecast = forecaster.predict(history,
     ceil(max protection_days))``; ``protection = forecast.over_period(params.protection_days)``; position =
@@ -56,12 +69,74 @@ def order_up_to_decider(forecaster: Forecaster, params: ItemParams, *, history_d
             raise PolicyError(f"params: built for {params.n} series, the run has {view.n}")
         forecast = forecaster.predict(view.history(window), horizon)
         protection = forecast.over_period(params.protection_days)
+        daily_mean = forecast.mean[:, 0].astype(np.float64)
+        z = None
+        if calibration is not None:
+            residuals, censored = level_residuals(
+                forecaster, view.history(view.sales.shape[1]), params.protection_days, params.lead_time_std_days,
+                params.review_days, origins=calibration.origins,
+                step_days=calibration.step_days, history_days=window,
+            )  # fmt: skip
+            z = calibration.safety_factors(residuals, censored, params.service_level)
         on_hand = view.on_hand.astype(np.float64)
         on_order = view.on_order.astype(np.float64)
         position = inventory_position(on_hand, on_order, view.backorders, no_pending, lost_sales=params.lost_sales)
-        daily_mean = forecast.mean[:, 0].astype(np.float64)
         stock = shelf_stock(on_hand, on_order, no_pending)
-        return order_up_to(position, protection, daily_mean, params, shelf_stock=stock).quantity
+        return order_up_to(position, protection, daily_mean, params, shelf_stock=stock, z=z).quantity
+
+    return decide
+
+
+def exchange_decider(
+    forecaster: Forecaster,
+    params: ItemParams,
+    holding_cost: npt.ArrayLike,
+    *,
+    orders_per_day: float,
+    shortage_penalty: float,
+    history_days: int = 120,
+) -> Decider:
+    """(s, S) with the batches and service levels of :mod:`policies.exchange`, re-planned at every review.
+
+    Args:
+        forecaster, history_days: as :func:`order_up_to_decider`.
+        params: item parameters; the service level is replaced per series at each pass (its measure must be
+            the cycle service level), lead times and review period set the protection period L + R.
+        holding_cost: ``[n]`` h_i per unit-day.
+        orders_per_day: N, the location's order budget per day (over all series).
+        shortage_penalty: B, money per unit short, the same for every unit.
+
+    At each review: d_i = the forecast's first-day mean; Q = :func:`~policies.exchange.batches_for_order_rate`
+    (N, h, d); alpha = :func:`~policies.exchange.service_for_shortage_penalty` (h, Q, d, B); then
+    :func:`~policies.s_s_policy` with s from the protection demand at alpha and S = s + Q.
+    """
+    if not isinstance(forecaster, Forecaster):
+        raise PolicyError(f"forecaster: expected a Forecaster, got {type(forecaster).__name__}")
+    if not isinstance(params, ItemParams):
+        raise PolicyError(f"params: expected ItemParams, got {type(params).__name__}")
+    if np.any(params.service_measure != ServiceMeasure.CYCLE_SERVICE_LEVEL):
+        raise PolicyError("params: the exchange decider sets cycle service levels; give service_measure cycle")
+    window = _positive_int("history_days", history_days)
+    holding = np.asarray(holding_cost, dtype=np.float64)
+    batches_for_order_rate(orders_per_day, holding, np.zeros(params.n))  # checks N and h before the run
+    service_for_shortage_penalty(holding, np.ones(params.n), np.zeros(params.n), shortage_penalty)
+    horizon = max(1, int(np.ceil(params.protection_days.max())))
+    no_pending = np.zeros(params.n)
+
+    def decide(view: SystemView) -> npt.NDArray[np.int64]:
+        if view.n != params.n:
+            raise PolicyError(f"params: built for {params.n} series, the run has {view.n}")
+        forecast = forecaster.predict(view.history(window), horizon)
+        lead_demand = forecast.over_period(params.protection_days)
+        daily_mean = forecast.mean[:, 0].astype(np.float64)
+        batch, _ = batches_for_order_rate(orders_per_day, holding, daily_mean)
+        alpha = service_for_shortage_penalty(holding, batch, daily_mean, shortage_penalty)
+        planned = dataclasses.replace(params, service_level=alpha)
+        on_hand = view.on_hand.astype(np.float64)
+        on_order = view.on_order.astype(np.float64)
+        position = inventory_position(on_hand, on_order, view.backorders, no_pending, lost_sales=params.lost_sales)
+        stock = shelf_stock(on_hand, on_order, no_pending)
+        return s_s_policy(position, lead_demand, daily_mean, planned, batch, shelf_stock=stock).quantity
 
     return decide
 

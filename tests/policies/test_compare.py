@@ -100,7 +100,9 @@ def test_oracle_costs_no_more_than_any_policy() -> None:
     plan = ComparisonPlan(targets=(0.6, 0.9, 0.99), review_days=(1, 7))
     result = compare_policies(small_input(), plan)
     others = [p for p in result.points if p.policy != "oracle"]
-    assert len(others) == 3 * 2 * 2 + 1  # targets x R x censor modes, and min/max
+    # targets x R x censor modes x calibrated or not, the exchange policy's penalties x budgets x censor modes,
+    # and min/max
+    assert len(others) == 3 * 2 * 2 * 2 + 9 * 5 * 2 + 1
     assert all(result.oracle.total_cost <= p.total_cost for p in others)
     assert result.oracle_cost_gap >= 0
     cheapest = min(others, key=lambda p: p.total_cost)
@@ -120,18 +122,37 @@ def test_simulate_command_prints_the_json_last(tmp_path: Path, cli: Cli) -> None
     report = json.loads(stdout.strip().splitlines()[-1])
     assert report["case"] == "synthetic" and report["series"] == 10 and report["simulated_days"] == 40
     policies = report["policies"]
-    assert set(policies) == {"order_up_to_R1_censored", "order_up_to_R1_uncensored", "order_up_to_R7_censored",
-                             "order_up_to_R7_uncensored", "min_max", "oracle"}  # fmt: skip
+    order_up_to = {f"order_up_to_R{r}_{c}{k}" for r in (1, 7) for c in ("censored", "uncensored")
+                   for k in ("", "_calibrated")}  # fmt: skip
+    exchange = {f"exchange_R1_x{m}_{c}" for m in ("1", "1.25", "1.5", "1.75", "2") for c in ("censored", "uncensored")}
+    assert set(policies) == order_up_to | exchange | {"min_max", "oracle"}
     for name, points in policies.items():
         for entry in points:
             assert {"fill_rate", "csl", "target_csl", "avg_inventory_value", "orders", "total_cost", "turns",
-                    "stockout_days", "avg_inventory_units"} <= set(entry)  # fmt: skip
-        assert [p["target_csl"] for p in points] == ([None] if name in ("min_max", "oracle") else [0.8, 0.95])
+                    "stockout_days", "avg_inventory_units", "shortage_penalty"} <= set(entry)  # fmt: skip
+        expected = [0.8, 0.95] if name in order_up_to else [None] * (9 if name in exchange else 1)
+        assert [p["target_csl"] for p in points] == expected
+        penalties = [p["shortage_penalty"] for p in points]
+        assert (penalties == sorted(penalties) and all(b > 0 for b in penalties)) if name in exchange else (
+            penalties == [None] * len(points))  # fmt: skip
+    assert set(report["csl_minus_target_at_90_95_98"]) == order_up_to  # 0.95 was run, 0.9 and 0.98 were not
+    assert report["csl_within_2_points"] == dict.fromkeys(order_up_to, False)  # not every target was run
     assert "inventory_reduction_vs_minmax" in report and "inventory_reduction_policy" in report
     assert isinstance(report["oracle_cost_gap"], float) and report["oracle_cost_gap_policy"]
     assert (out / "tradeoff.png").stat().st_size > 0
     assert json.loads((out / "summary.json").read_text()) == report
     assert "min_max" in stdout and "oracle cost gap" in stdout
+
+
+def test_simulate_command_leaves_out_calibration_and_the_exchange_policy_on_request(tmp_path: Path, cli: Cli) -> None:
+    code, stdout, err = cli("simulate", "--synthetic", "--max-series", "6", "--days", "30", "--targets", "0.9",
+                            "--review-days", "7", "--no-calibrate", "--exchange-penalties", "",
+                            "--out", str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    report = json.loads(stdout.strip().splitlines()[-1])
+    assert set(report["policies"]) == {"order_up_to_R7_censored", "order_up_to_R7_uncensored", "min_max", "oracle"}
+    code, _, err = cli("simulate", "--synthetic", "--exchange-orders", "1,x", "--out", str(tmp_path))
+    assert code == 2 and "--exchange-orders" in err
 
 
 def test_simulate_command_reads_a_long_table(tmp_path: Path, cli: Cli) -> None:

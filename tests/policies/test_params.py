@@ -47,7 +47,7 @@ def test_uniform_builder() -> None:
         ("max_order_qty", [0.5, 240.0]),
         ("max_order_qty", [np.inf, 12.0]),  # moq 20 rounded up to a pack of 12 is 24 > 12
         ("shelf_capacity", [0.0, 1.0]),
-        ("service_level", [0.5, 0.9]),
+        ("service_level", [0.0, 0.9]),
         ("service_level", [0.95, 1.0]),
     ],
 )
@@ -70,8 +70,10 @@ def test_new_fields_default_and_validate() -> None:
         lost_sales=np.array([1, 0]),
     )
     assert fill.lost_sales.tolist() == [True, False]
+    below_half = ItemParams(**good() | {"service_level": np.array([0.3, 0.99])})  # a cost-based CSL may be < 0.5
+    assert below_half.service_level.tolist() == [0.3, 0.99]
     with pytest.raises(PolicyError, match=r"^service_level:"):
-        ItemParams(**good() | {"service_level": np.array([0.3, 0.99])})
+        ItemParams(**good() | {"service_level": np.array([1.0, 0.99])}, service_measure=np.array([1, 0]))
     with pytest.raises(PolicyError, match=r"^service_measure:"):
         ItemParams(**good(), service_measure=np.array([0, 7]))
     with pytest.raises(PolicyError, match=r"^lost_sales:"):

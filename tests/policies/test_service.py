@@ -23,10 +23,15 @@ def test_known_z_values() -> None:
     assert round(float(z[2]), 4) == 1.6449
 
 
-@pytest.mark.parametrize("level", [0.5, 0.3, 1.0, 1.2, float("nan")])
-def test_rejects_levels_outside_half_open_interval(level: float) -> None:
+@pytest.mark.parametrize("level", [0.0, -0.1, 1.0, 1.2, float("nan")])
+def test_rejects_levels_outside_the_open_unit_interval(level: float) -> None:
     with pytest.raises(PolicyError, match=r"^service_level:"):
         z_for_service_level([0.95, level])
+
+
+def test_levels_below_one_half_put_the_level_below_the_mean() -> None:
+    # What a cost-based level gives a dear, slow item (policies.exchange): z < 0, a reorder point under the mean.
+    np.testing.assert_allclose(z_for_service_level([0.5, 0.3]), [0.0, -0.5244005127080407], atol=1e-12)
 
 
 from policies import ItemParams, ServiceMeasure, protection_std, safety_factor, z_for_fill_rate  # noqa: E402

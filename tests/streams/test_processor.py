@@ -235,3 +235,40 @@ def test_dead_letters_at_decode_are_remembered_so_a_redelivery_is_not_dead_lette
     restarted = PartitionProcessor(store, Settings())
     assert restarted.finished_before(Topic.CLICKS, 41) and not restarted.finished_before(Topic.CLICKS, 42)
     assert restarted.finished_before(Topic.ORDERS, 7)
+
+
+def shifting_history(make_input, skus: int = 8, days: int = 120, drop_day: int = 60) -> list[InputEvent]:
+    """Overdispersed daily sales of several SKUs whose demand falls from 8 to 1 a day on ``drop_day``: the moving
+    average then runs high, and a calibrated low target would want its level below the forecast mean."""
+    rng = np.random.default_rng(4)
+    items = [make_input(Topic.INVENTORY, inventory_payload(f"inv{k}", T0, sku=f"S{k}", kind="snapshot",
+                                                           on_hand=480 + 8 * k, on_order=0, lead_time_days=3.0))
+             for k in range(skus)]  # staggered: the SKUs reorder on different days, some after the drop  # fmt: skip
+    for d in range(days):
+        mean = 8.0 if d < drop_day else 1.0
+        for k in range(skus):
+            qty = int(rng.negative_binomial(0.5, 0.5 / (0.5 + mean)))
+            if qty:  # the sale, and the warehouse shipping it in the evening
+                items.append(make_input(Topic.ORDERS, order_payload(f"o{d}-{k}", T0 + d * DAY_MS + 36_000_000,
+                                                                    sku=f"S{k}", qty=qty)))  # fmt: skip
+                items.append(make_input(Topic.INVENTORY, inventory_payload(
+                    f"s{d}-{k}", T0 + d * DAY_MS + 72_000_000, sku=f"S{k}", kind="shipment", delta=qty)))  # fmt: skip
+    return items
+
+
+def test_calibrated_commands_say_so_and_never_carry_a_negative_safety_stock(make_input) -> None:
+    items = shifting_history(make_input)
+    runs = {}
+    for origins in (0, 12):
+        settings = Settings(grace_seconds=3600, service_level=0.6, calibration_origins=origins,
+                            calibration_min_windows=20)  # fmt: skip
+        run = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY}).feed(items, 500)
+        runs[origins] = [decode_command(c) for c in run.commands]
+    plain, calibrated = runs[0], runs[12]
+    assert plain and calibrated
+    assert not any("calibrated" in c.reason for c in plain)
+    assert all("z calibrated on" in c.reason for c in calibrated)
+    assert all(c.safety_stock >= 0 for c in calibrated)
+    assert any(c.safety_stock == 0 for c in calibrated)  # past forecasts ran high: the floor held
+    assert {(c.decision_window, c.reorder_point) for c in plain} != {(c.decision_window, c.reorder_point)
+                                                                      for c in calibrated}  # fmt: skip
