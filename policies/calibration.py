@@ -107,7 +107,8 @@ def level_residuals(
 
     Args:
         forecaster: the forecaster whose levels are scored (the one the policy uses).
-        history: what the system has seen: sales (stockout days included) and the observed mask.
+        history: what the system has seen: sales and the observed mask (an unobserved day's sales are not
+            counted, and its window is censored).
         protection_days: ``[n]`` P = L + R; lead_time_std_days: ``[n]`` sigma_L (for the protection std).
         cycle_days: ``[n]`` c / d, the days of mean demand the policy stocks above its reorder point.
         origins, step_days, history_days: how many past origins, how far apart, and how much history each
@@ -162,7 +163,8 @@ class Calibration:
     Attributes:
         origins: past origins scored per pass (16, a week apart: the last four months).
         step_days: days between origins.
-        min_samples: fewest uncensored residuals to trust the pooled quantile; below it the shift is 0.
+        min_samples: fewest uncensored residuals to trust the pooled quantile; below it the policy keeps
+            Phi^-1(target).
     """
 
     origins: int = 16

@@ -416,6 +416,11 @@ def simulate_policies(
             "--exchange-penalties", help="Exchange-curve penalties per unit short, x mean unit value; '' skips."
         ),
     ] = SIMULATE_PENALTIES,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Trained model folder (restock train --out) instead of the moving average."),
+    ] = None,
+    device: DeviceOption = "auto",
     exchange_orders: Annotated[
         str, typer.Option("--exchange-orders", help="Exchange-curve order budgets, x min/max's orders per day.")
     ] = "1,1.25,1.5,1.75,2",
@@ -461,7 +466,13 @@ def simulate_policies(
             cases.append(sim.table_case(name, table, days=days, max_series=max_series, economics=economics))
         if synthetic or not cases:
             cases.append(sim.synthetic_case(days=days, series=max_series, economics=economics))
-        tables, report = sim.run_simulate(cases, out, plan, economics, progress=lambda m: typer.echo(m, err=True))
+        forecaster = None
+        if model is not None:
+            from forecasting.ensemble import load_model
+
+            forecaster = load_model(model, device=device)
+        tables, report = sim.run_simulate(cases, out, plan, economics, forecaster=forecaster,
+                                          progress=lambda m: typer.echo(m, err=True))  # fmt: skip
     except (PolicyError, OrderLinesError) as exc:
         raise ConfigurationError(str(exc)) from exc
     for text in tables:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from forecasting.base import Forecaster
 from forecasting.long_table import SeriesTable
 from policies.simulation.compare import (
     MIN_MAX,
@@ -203,6 +204,8 @@ def summary(case: SimulationCase, result: ComparisonResult, economics: Economics
                 "orders": r.orders,
                 "eligible": r.eligible,
                 "reduction": r.reduction,
+                "total_cost": r.total_cost,
+                "value_fill_rate": r.value_fill_rate,
             }
             for r in result.families
         },
@@ -221,8 +224,8 @@ def summary(case: SimulationCase, result: ComparisonResult, economics: Economics
     return dict(finite_json(out))
 
 
-_COLUMNS = ("policy", "R", "target_csl", "fill_rate", "csl", "stockout_days", "avg_inv_units", "avg_inv_value",
-            "turns", "orders", "total_cost")  # fmt: skip
+_COLUMNS = ("policy", "R", "target_csl", "fill_rate", "value_fill", "csl", "stockout_days", "avg_inv_units",
+            "avg_inv_value", "turns", "orders", "total_cost")  # fmt: skip
 
 
 def table(case: SimulationCase, result: ComparisonResult) -> str:
@@ -237,19 +240,23 @@ def table(case: SimulationCase, result: ComparisonResult) -> str:
         target = "-" if p.target_csl is None else f"{p.target_csl:.2f}"
         if p.shortage_penalty is not None:
             target = f"B={p.shortage_penalty:.3g}"
-        cells = [p.policy, str(p.review_days), target, number(p.fill_rate, 4), number(p.csl, 4),
-                 f"{p.stockout_days:,}", number(p.avg_inventory_units, 0), number(p.avg_inventory_value, 0),
-                 number(p.turns, 1), f"{p.orders:,}", number(p.total_cost, 0)]  # fmt: skip
+        cells = [p.policy, str(p.review_days), target, number(p.fill_rate, 4), number(p.value_fill_rate, 4),
+                 number(p.csl, 4), f"{p.stockout_days:,}", number(p.avg_inventory_units, 0),
+                 number(p.avg_inventory_value, 0), number(p.turns, 1), f"{p.orders:,}",
+                 number(p.total_cost, 0)]  # fmt: skip
         lines.append("  ".join(f"{c:>13}" if i else f"{c:<26}" for i, c in enumerate(cells)))
     reduction = result.inventory_reduction_vs_minmax
     lines.append(
         f"inventory reduction vs min/max at its fill rate {result.min_max.fill_rate:.4f}: "
         + (f"no curve with at most its {result.min_max.orders:,} orders reaches it" if reduction is None
            else f"{reduction:.1%} ({result.reduction_policy})")
+        + f"; min/max: value {result.min_max.avg_inventory_value:,.0f}, orders {result.min_max.orders:,}, "
+        f"total cost {result.min_max.total_cost:,.0f}, value fill {result.min_max.value_fill_rate:.4f}"
     )  # fmt: skip
     for r in result.families:
         at = "not reached" if r.inventory_value is None or r.orders is None or r.reduction is None else (
-            f"value {r.inventory_value:,.0f}, orders {r.orders:,.0f}, reduction {r.reduction:.1%}"
+            f"value {r.inventory_value:,.0f}, orders {r.orders:,.0f}, total cost {r.total_cost or 0:,.0f}, "
+            f"value fill {r.value_fill_rate or 0:.4f}, reduction {r.reduction:.1%}"
             + ("" if r.eligible else " (more orders than min/max)")
         )  # fmt: skip
         lines.append(f"  {r.policy}: fill rate {r.fill_rate_range[0]:.4f} .. {r.fill_rate_range[1]:.4f}; {at}")
@@ -277,7 +284,7 @@ def plot_tradeoff(results: Sequence[tuple[SimulationCase, ComparisonResult]], pa
             else:
                 style = "-" if "_censored" in name else "--"
                 marker = "x" if name.endswith("_calibrated") else "^" if name.startswith("exchange") else "o"
-                ax.plot(x, y, style, marker=marker, ms=3, lw=1, color=plt.cm.tab10(index // 2 % 10), label=name)
+                ax.plot(x, y, style, marker=marker, ms=3, lw=1, color=plt.cm.tab20(index // 2 % 20), label=name)
                 last = points[-1]
                 tag = f"B={last.shortage_penalty:.2g}" if last.target_csl is None else f"{last.target_csl:g}"
                 ax.annotate(tag, (x[-1], y[-1]), fontsize=6)
@@ -299,15 +306,20 @@ def run_simulate(
     plan: ComparisonPlan,
     economics: Economics,
     *,
+    forecaster: Forecaster | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Compare the policies on every case; returns the tables and the report (the first case's summary at the
-    top level, a second case under its own name) and writes ``tradeoff.png`` and ``summary.json``."""
+    top level, a second case under its own name) and writes ``tradeoff.png`` and ``summary.json``.
+
+    ``forecaster``: what the forecast-driven policies use (e.g. a trained model, :func:`forecasting.load_model`);
+    the worker's moving-average baseline when None.
+    """
     began = time.perf_counter()
     results: list[tuple[SimulationCase, ComparisonResult]] = []
     for case in cases:
         say = (lambda line, name=case.name: progress(f"{name}: {line}")) if progress else None
-        results.append((case, compare_policies(case.data, plan, progress=say)))
+        results.append((case, compare_policies(case.data, plan, forecaster=forecaster, progress=say)))
     out.mkdir(parents=True, exist_ok=True)
     png = plot_tradeoff(results, out / "tradeoff.png")
     first, *others = (summary(case, result, economics) for case, result in results)

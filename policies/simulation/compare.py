@@ -266,6 +266,8 @@ class PolicyPoint:
         censored: whether stockout days were missing to the forecaster; None for min/max and the oracle.
         target_csl: the target cycle service level; None for min/max and the oracle.
         fill_rate: units met from stock on their day / units demanded.
+        value_fill_rate: the same at unit value (what share of the demand's value was served): a policy
+            that serves cheap units first can match a fill rate in units while losing dearer sales.
         csl: achieved cycle service level, met cycles / evaluated cycles (see :mod:`policies.simulator`).
         stockout_days: series-days out of stock.
         avg_inventory_units, avg_inventory_value: mean end-of-day on hand, summed over series (units, money).
@@ -280,6 +282,7 @@ class PolicyPoint:
     censored: bool | None
     target_csl: float | None
     fill_rate: float
+    value_fill_rate: float
     csl: float
     stockout_days: int
     avg_inventory_units: float
@@ -304,7 +307,9 @@ class PolicyPoint:
 class FamilyReduction:
     """One curve read at the min/max rule's fill rate (None where the curve does not reach it).
 
-    ``fill_rate_range`` is the lowest and highest fill rate along the curve: min/max's must lie inside.
+    ``fill_rate_range`` is the lowest and highest fill rate along the curve: min/max's must lie inside;
+    ``total_cost`` (ordering + holding + stockout) and ``value_fill_rate`` are interpolated there like the
+    value and the orders.
     """
 
     policy: str
@@ -313,6 +318,8 @@ class FamilyReduction:
     orders: float | None
     eligible: bool
     reduction: float | None
+    total_cost: float | None = None
+    value_fill_rate: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,12 +397,14 @@ def inventory_reduction(
         rates = [p.fill_rate for p in points]
         value = value_at_fill_rate(rates, [p.avg_inventory_value for p in points], min_max.fill_rate)
         orders = value_at_fill_rate(rates, [float(p.orders) for p in points], min_max.fill_rate)
+        cost = value_at_fill_rate(rates, [p.total_cost for p in points], min_max.fill_rate)
+        value_fill = value_at_fill_rate(rates, [p.value_fill_rate for p in points], min_max.fill_rate)
         eligible = value is not None and orders is not None and orders <= min_max.orders
         reduction = None
         if value is not None and min_max.avg_inventory_value > 0:
             reduction = 1.0 - value / min_max.avg_inventory_value
         span = (float(np.nanmin(rates)), float(np.nanmax(rates))) if np.isfinite(rates).any() else (np.nan, np.nan)
-        readings.append(FamilyReduction(name, span, value, orders, eligible, reduction))
+        readings.append(FamilyReduction(name, span, value, orders, eligible, reduction, cost, value_fill))
     scored = [r for r in readings if r.eligible and r.reduction is not None]
     if not scored:
         return None, None, tuple(readings)
@@ -406,7 +415,7 @@ def inventory_reduction(
 def _pooled(
     policy: str,
     fields: Mapping[str, npt.NDArray[np.generic]],
-    sold_value: float,
+    unit_value: npt.NDArray[np.float64],
     days: int,
     review_days: int,
     censored: bool | None,
@@ -416,13 +425,18 @@ def _pooled(
     def total(name: str) -> float:
         return float(np.asarray(fields[name], dtype=np.float64).sum())
 
+    def worth(name: str) -> float:
+        return float((np.asarray(fields[name], dtype=np.float64) * unit_value).sum())
+
     demanded, cycles, value = total("demanded"), total("cycles"), total("average_on_hand_value")
+    demanded_value, sold_value = worth("demanded"), worth("sold")
     return PolicyPoint(
         policy=policy,
         review_days=review_days,
         censored=censored,
         target_csl=target,
         fill_rate=total("filled") / demanded if demanded else float("nan"),
+        value_fill_rate=worth("filled") / demanded_value if demanded_value else float("nan"),
         csl=total("cycles_met") / cycles if cycles else float("nan"),
         stockout_days=int(total("stockout_days")),
         avg_inventory_units=total("average_on_hand"),
@@ -446,8 +460,7 @@ def _point(
     penalty: float | None = None,
 ) -> PolicyPoint:
     fields = {name: getattr(result, name) for name in _POOLED}
-    sold_value = float((result.sold * setup.costs.unit_cost).sum())
-    return _pooled(policy, fields, sold_value, setup.days, setup.review_days, censored, target, penalty)
+    return _pooled(policy, fields, setup.costs.unit_cost, setup.days, setup.review_days, censored, target, penalty)
 
 
 def compare_policies(
@@ -558,10 +571,9 @@ def _oracle(
     best = np.argmin(np.stack([r.total_cost for r in runs]), axis=0)
     rows = np.arange(best.shape[0])
     fields = {name: np.stack([getattr(r, name) for r in runs])[best, rows] for name in _POOLED}
-    sold = np.stack([r.sold for r in runs])[best, rows]
     setup = setup_for(reviews[0])
     counts = np.bincount(best, minlength=len(reviews))
     choice = {int(r): int(c) for r, c in zip(reviews, counts, strict=True)}
     usual = int(reviews[int(np.argmax(counts))])
-    point = _pooled(ORACLE, fields, float((sold * setup.costs.unit_cost).sum()), setup.days, usual, None, None)
+    point = _pooled(ORACLE, fields, setup.costs.unit_cost, setup.days, usual, None, None)
     return point, choice

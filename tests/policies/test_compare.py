@@ -27,10 +27,11 @@ from tests.conftest import Cli
 
 
 def point(policy: str, fill_rate: float, value: float, orders: int) -> PolicyPoint:
-    return PolicyPoint(policy=policy, review_days=1, censored=None, target_csl=None, fill_rate=fill_rate, csl=0.9,
+    return PolicyPoint(policy=policy, review_days=1, censored=None, target_csl=None, fill_rate=fill_rate,
+                       value_fill_rate=fill_rate, csl=0.9,
                        stockout_days=0, avg_inventory_units=value, avg_inventory_value=value, turns=1.0,
                        orders=orders, ordering_cost=0.0, holding_cost=0.0, stockout_cost=0.0,
-                       total_cost=0.0)  # fmt: skip
+                       total_cost=2 * value)  # fmt: skip
 
 
 def test_value_at_fill_rate_interpolates_inside_the_curve_only() -> None:
@@ -63,6 +64,7 @@ def test_inventory_reduction_on_hand_made_curves() -> None:
     by_name = {r.policy: r for r in readings}
     assert by_name["a"].reduction == pytest.approx(0.2) and by_name["a"].eligible
     assert by_name["a"].inventory_value == pytest.approx(800.0) and by_name["a"].orders == pytest.approx(40.0)
+    assert by_name["a"].total_cost == pytest.approx(1600.0)  # interpolated like the value
     assert by_name["b"].reduction == pytest.approx(0.6) and not by_name["b"].eligible
     assert by_name["c"].inventory_value is None and by_name["c"].reduction is None and not by_name["c"].eligible
     assert by_name["c"].fill_rate_range == (0.92, 0.99)
@@ -128,8 +130,8 @@ def test_simulate_command_prints_the_json_last(tmp_path: Path, cli: Cli) -> None
     assert set(policies) == order_up_to | exchange | {"min_max", "oracle"}
     for name, points in policies.items():
         for entry in points:
-            assert {"fill_rate", "csl", "target_csl", "avg_inventory_value", "orders", "total_cost", "turns",
-                    "stockout_days", "avg_inventory_units", "shortage_penalty"} <= set(entry)  # fmt: skip
+            assert {"fill_rate", "value_fill_rate", "csl", "target_csl", "avg_inventory_value", "orders", "total_cost",
+                    "turns", "stockout_days", "avg_inventory_units", "shortage_penalty"} <= set(entry)  # fmt: skip
         expected = [0.8, 0.95] if name in order_up_to else [None] * (9 if name in exchange else 1)
         assert [p["target_csl"] for p in points] == expected
         penalties = [p["shortage_penalty"] for p in points]
@@ -153,6 +155,17 @@ def test_simulate_command_leaves_out_calibration_and_the_exchange_policy_on_requ
     assert set(report["policies"]) == {"order_up_to_R7_censored", "order_up_to_R7_uncensored", "min_max", "oracle"}
     code, _, err = cli("simulate", "--synthetic", "--exchange-orders", "1,x", "--out", str(tmp_path))
     assert code == 2 and "--exchange-orders" in err
+
+
+def test_simulate_command_runs_a_trained_model(tmp_path: Path, cli: Cli) -> None:
+    model = Path(__file__).resolve().parents[1] / "forecasting" / "data" / "lstm_format1"
+    code, stdout, err = cli("simulate", "--synthetic", "--max-series", "6", "--days", "30", "--targets", "0.9",
+                            "--review-days", "7", "--no-calibrate", "--exchange-penalties", "", "--model", str(model),
+                            "--device", "cpu", "--out", str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    report = json.loads(stdout.strip().splitlines()[-1])
+    assert report["forecaster"].startswith("lstm"), report["forecaster"]
+    assert report["policies"]["order_up_to_R7_censored"][0]["orders"] > 0
 
 
 def test_simulate_command_reads_a_long_table(tmp_path: Path, cli: Cli) -> None:
