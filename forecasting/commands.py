@@ -40,7 +40,7 @@ QUANTILE_COLUMNS = tuple(f"q{level:g}" for level in M5_LEVELS)
 FORECAST_COLUMNS = ("id", "date", "mean", *QUANTILE_COLUMNS, "method")
 # ensemble: the LSTM and LightGBM averaged (forecasting.ensemble); the default because it had the lowest WRMSSE and
 # WSPL of the Online Retail backtest (benchmarks/README.md), the LSTM alone second
-MODEL_KINDS = {"lstm": "lstm", "ensemble": "ensemble_lstm_lightgbm"}  # kind -> its name in the backtest
+MODEL_KINDS = {"lstm": "lstm", "ensemble": "ensemble_lstm_lightgbm_croston"}  # kind -> its name in the backtest
 DEFAULT_MODEL = "ensemble"
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -76,7 +76,7 @@ def train_model(
         return lstm
     stage(f"LightGBM on {series.history.n} series (about a minute per 4,000 series on 2 cores)")
     trees = GradientBoostedForecaster(seed=config.training.seed).fit(series.history)
-    ensemble = EnsemblePredictor({"lstm": lstm, "lightgbm": trees})
+    ensemble = EnsemblePredictor({"lstm": lstm, "lightgbm": trees, "croston": IntermittentForecaster("croston")})
     ensemble.save(out)
     return ensemble
 
@@ -128,7 +128,8 @@ def backtest_models(
     *, device: str = "auto", seed: int = 0, statsforecast: bool = True, n_jobs: int = 1,
     only: tuple[str, ...] = (), lstm_config: LSTMConfig | None = None,
 ) -> dict[str, Model]:  # fmt: skip
-    """Every model of the backtest, the default forecaster last but one and the LSTM+LightGBM ensemble last."""
+    """Every model of the backtest; the last two are the LSTM+LightGBM ensemble and the default, that ensemble
+    with Croston."""
     config = lstm_config or default_config(seed)
 
     def lstm(history: DemandHistory) -> LSTMPredictor:
@@ -152,6 +153,7 @@ def backtest_models(
     models["lightgbm"] = lightgbm
     models["lstm"] = lstm
     models["ensemble_lstm_lightgbm"] = EnsembleOf(("lstm", "lightgbm"))
+    models["ensemble_lstm_lightgbm_croston"] = EnsembleOf(("lstm", "lightgbm", "croston"))
     if only:
         unknown = sorted(set(only) - set(models))
         if unknown:

@@ -68,7 +68,7 @@ def service_for_shortage_penalty(
     holding_cost: npt.ArrayLike,
     batch: npt.ArrayLike,
     demand_rate: npt.ArrayLike,
-    penalty: float,
+    penalty: npt.ArrayLike,
     *,
     floor: float = 0.01,
     ceiling: float = 0.999,
@@ -79,11 +79,11 @@ def service_for_shortage_penalty(
         holding_cost: ``[n]`` h_i per unit-day, finite and > 0.
         batch: ``[n]`` Q_i, finite and > 0.
         demand_rate: ``[n]`` d_i per day, finite and >= 0 (no demand: ``floor``).
-        penalty: B, money per unit short, finite and > 0.
+        penalty: B, money per unit short, finite and > 0: one number for every item (the location-wide unit
+            fill-rate multiplier), or ``[n]``, e.g. a multiple of each unit value (lost sales valued at what
+            they are worth: then alpha depends only on the time supply Q / d, not on the value).
         floor, ceiling: bounds on alpha, 0 < floor <= ceiling < 1 (the policy's z stays finite).
     """
-    if not (np.isfinite(penalty) and penalty > 0):
-        raise PolicyError(f"penalty: must be finite and > 0, got {penalty!r}")
     if not 0.0 < floor <= ceiling < 1.0:
         raise PolicyError(f"floor, ceiling: need 0 < floor <= ceiling < 1, got {floor!r}, {ceiling!r}")
     h = vector("holding_cost", holding_cost)
@@ -93,6 +93,9 @@ def service_for_shortage_penalty(
     check_condition("batch", np.isfinite(q) & (q > 0), "must be finite and > 0")
     d = vector("demand_rate", demand_rate, n)
     check_condition("demand_rate", np.isfinite(d) & (d >= 0), "must be finite and >= 0")
-    stockout = np.divide(h * q, penalty * d, out=np.full(n, np.inf), where=d > 0)
+    b = np.broadcast_to(np.asarray(penalty, dtype=np.float64), (n,)) if np.ndim(penalty) == 0 else vector(
+        "penalty", penalty, n)  # fmt: skip
+    check_condition("penalty", np.isfinite(b) & (b > 0), "must be finite and > 0")
+    stockout = np.divide(h * q, b * d, out=np.full(n, np.inf), where=d > 0)
     alpha: npt.NDArray[np.float64] = np.clip(1.0 - stockout, floor, ceiling)
     return alpha

@@ -387,6 +387,7 @@ SIMULATE_ORDERS_HELP = (
 )
 SIMULATE_TARGETS = "0.55,0.7,0.8,0.9,0.95,0.98,0.99"
 SIMULATE_PENALTIES = "0.002,0.005,0.01,0.015,0.02,0.03,0.05,0.1,0.3"
+SIMULATE_VALUE_PENALTIES = "0.01,0.015,0.02,0.03,0.05,0.1,0.2,0.5,1"
 
 
 @app.command("simulate")
@@ -416,6 +417,10 @@ def simulate_policies(
             "--exchange-penalties", help="Exchange-curve penalties per unit short, x mean unit value; '' skips."
         ),
     ] = SIMULATE_PENALTIES,
+    exchange_value_penalties: Annotated[
+        str,
+        typer.Option("--exchange-value-penalties", help="The same with each unit's penalty x its own unit value."),
+    ] = SIMULATE_VALUE_PENALTIES,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="Trained model folder (restock train --out) instead of the moving average."),
@@ -448,6 +453,7 @@ def simulate_policies(
             review_days=tuple(int(r) for r in review_days.split(",") if r.strip()),
             calibrate_modes=(False, True) if calibrate else (False,),
             exchange_penalties=_numbers(exchange_penalties, "--exchange-penalties"),
+            exchange_value_penalties=_numbers(exchange_value_penalties, "--exchange-value-penalties"),
             exchange_order_multiples=_numbers(exchange_orders, "--exchange-orders"),
         )
         cases: list[sim.SimulationCase] = []

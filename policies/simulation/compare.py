@@ -79,9 +79,11 @@ def family_name(review_days: int, censored: bool, calibrated: bool = False) -> s
     return f"order_up_to_R{review_days}_{'censored' if censored else 'uncensored'}{suffix}"
 
 
-def exchange_name(order_multiple: float, censored: bool) -> str:
-    """``exchange_R1_x{m}_censored`` or ``..._uncensored``: the exchange-curve policy at one order budget."""
-    return f"exchange_R1_x{order_multiple:g}_{'censored' if censored else 'uncensored'}"
+def exchange_name(order_multiple: float, censored: bool, by_value: bool = False) -> str:
+    """``exchange_R1_x{m}_censored`` or ``..._uncensored`` (``exchange_value_...`` with the penalty proportional
+    to the unit value): the exchange-curve policy at one order budget."""
+    kind = "exchange_value" if by_value else "exchange"
+    return f"{kind}_R1_x{order_multiple:g}_{'censored' if censored else 'uncensored'}"
 
 
 def draw_supplier_lead_times(
@@ -218,6 +220,8 @@ class ComparisonPlan:
         calibration: how the calibrated runs score past levels.
         exchange_penalties: the exchange policy's penalties per unit short, as multiples of the mean unit
             value (one point of its curve each); empty skips the exchange policy.
+        exchange_value_penalties: the same policy with each item's penalty a multiple of its unit value (a lost
+            sale costs what it is worth); empty skips it.
         exchange_order_multiples: its order budgets, as multiples of min/max's orders per day (one curve each).
         min_days, max_days, min_max_window_days: the min/max rule (days of mean sales over the window).
         oracle_review_days: review periods the oracle may choose from, per series.
@@ -230,6 +234,7 @@ class ComparisonPlan:
     calibrate_modes: tuple[bool, ...] = (False, True)
     calibration: Calibration = field(default_factory=Calibration)
     exchange_penalties: tuple[float, ...] = (0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.3)
+    exchange_value_penalties: tuple[float, ...] = (0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0)
     exchange_order_multiples: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75, 2.0)
     min_days: float = 7.0
     max_days: float = 21.0
@@ -248,11 +253,11 @@ class ComparisonPlan:
             raise PolicyError("censor_modes: need at least one of True, False")
         if not self.calibrate_modes:
             raise PolicyError("calibrate_modes: need at least one of False, True")
-        for name in ("exchange_penalties", "exchange_order_multiples"):
+        for name in ("exchange_penalties", "exchange_value_penalties", "exchange_order_multiples"):
             values = getattr(self, name)
             if not all(np.isfinite(v) and v > 0 for v in values):
                 raise PolicyError(f"{name}: each must be finite and > 0, got {values}")
-        if self.exchange_penalties and not self.exchange_order_multiples:
+        if (self.exchange_penalties or self.exchange_value_penalties) and not self.exchange_order_multiples:
             raise PolicyError("exchange_order_multiples: need at least one when exchange_penalties are given")
 
 
@@ -274,7 +279,8 @@ class PolicyPoint:
         turns: value sold per year / average inventory value.
         orders: orders placed.
         ordering_cost, holding_cost, stockout_cost, total_cost: money over the run.
-        shortage_penalty: the exchange policy's penalty per unit short (money); None for the others.
+        shortage_penalty: the exchange policy's penalty per unit short: money for ``exchange_``, a multiple of
+            the unit value for ``exchange_value_``; None for the others.
     """
 
     policy: str
@@ -531,24 +537,29 @@ def compare_policies(
 def _exchange_points(
     plan: ComparisonPlan, model: Forecaster, daily: SimulationSetup, min_max: PolicyPoint, say: Callable[[str], None]
 ) -> list[PolicyPoint]:
-    """The exchange policy's curves: per order budget (a multiple of min/max's orders per day) and censor mode,
-    one point per penalty (a multiple of the mean unit value), penalties ascending."""
-    if not plan.exchange_penalties or min_max.orders == 0:
+    """The exchange policy's curves: per kind of penalty, order budget (a multiple of min/max's orders per day)
+    and censor mode, one point per penalty, penalties ascending. ``exchange_``: one penalty per unit, a
+    multiple of the mean unit value (the point records it in money); ``exchange_value_``: each unit's a
+    multiple of its own value (the point records the multiple)."""
+    if min_max.orders == 0:
         return []
-    mean_value = float(np.mean(daily.costs.unit_cost))
+    value = daily.costs.unit_cost
     params = daily.item_params(plan.targets[0])
+    kinds = ((False, plan.exchange_penalties), (True, plan.exchange_value_penalties))
     points: list[PolicyPoint] = []
-    for multiple in plan.exchange_order_multiples:
-        rate = multiple * min_max.orders / daily.days
-        for censored in plan.censor_modes:
-            name = exchange_name(multiple, censored)
-            for factor in sorted(plan.exchange_penalties):
-                penalty = factor * mean_value
-                say(f"{name} at B={penalty:.4g}")
-                decide = exchange_decider(model, params, daily.costs.holding_cost, orders_per_day=rate,
-                                          shortage_penalty=penalty, history_days=plan.history_days)  # fmt: skip
-                result = simulate(daily, decide, censor_stockouts=censored)
-                points.append(_point(name, result, daily, censored, None, penalty))
+    for by_value, factors in kinds:
+        for multiple in plan.exchange_order_multiples if factors else ():
+            rate = multiple * min_max.orders / daily.days
+            for censored in plan.censor_modes:
+                name = exchange_name(multiple, censored, by_value)
+                for factor in sorted(factors):
+                    recorded = factor if by_value else factor * float(np.mean(value))
+                    say(f"{name} at B={recorded:.4g}")
+                    penalty = factor * value if by_value else np.full(value.shape, recorded)
+                    decide = exchange_decider(model, params, daily.costs.holding_cost, orders_per_day=rate,
+                                              shortage_penalty=penalty, history_days=plan.history_days)  # fmt: skip
+                    result = simulate(daily, decide, censor_stockouts=censored)
+                    points.append(_point(name, result, daily, censored, None, recorded))
     return points
 
 

@@ -93,7 +93,7 @@ def exchange_decider(
     holding_cost: npt.ArrayLike,
     *,
     orders_per_day: float,
-    shortage_penalty: float,
+    shortage_penalty: npt.ArrayLike,
     history_days: int = 120,
 ) -> Decider:
     """(s, S) with the batches and service levels of :mod:`policies.exchange`, re-planned at every review.
@@ -104,7 +104,7 @@ def exchange_decider(
             the cycle service level), lead times and review period set the protection period L + R.
         holding_cost: ``[n]`` h_i per unit-day.
         orders_per_day: N, the location's order budget per day (over all series).
-        shortage_penalty: B, money per unit short, the same for every unit.
+        shortage_penalty: B, money per unit short: one for every unit, or ``[n]`` (e.g. proportional to value).
 
     At each review: d_i = the forecast's first-day mean; Q = :func:`~policies.exchange.batches_for_order_rate`
     (N, h, d); alpha = :func:`~policies.exchange.service_for_shortage_penalty` (h, Q, d, B); then

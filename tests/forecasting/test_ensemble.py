@@ -1,4 +1,4 @@
-"""The LSTM + LightGBM ensemble: averaging, fallbacks kept, and its folder round trip."""
+"""The LSTM + LightGBM + Croston ensemble: averaging, fallbacks kept, and its folder round trip."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from forecasting import DemandHistory
+from forecasting.baselines import IntermittentForecaster
 from forecasting.ensemble import EnsemblePredictor, combine, load_model
 from forecasting.forecast import DemandForecast
 from forecasting.gbt import GradientBoostedForecaster
@@ -38,7 +39,8 @@ def test_combine_averages_every_row_and_names_a_members_fallback() -> None:
 @pytest.fixture(scope="module")
 def ensemble() -> EnsemblePredictor:
     trees = GradientBoostedForecaster(horizon=14, rounds=20, train_days=56).fit(_history())
-    return EnsemblePredictor({"lstm": LSTMPredictor.load(LSTM_FIXTURE, device="cpu"), "lightgbm": trees})
+    lstm = LSTMPredictor.load(LSTM_FIXTURE, device="cpu")
+    return EnsemblePredictor({"lstm": lstm, "lightgbm": trees, "croston": IntermittentForecaster("croston")})
 
 
 def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor, tmp_path: Path) -> None:
@@ -50,6 +52,10 @@ def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor
     assert isinstance(loaded, EnsemblePredictor) and loaded.version == ensemble.version
     np.testing.assert_array_equal(loaded.predict(_history(), 14).mean, forecast.mean)
     assert isinstance(load_model(LSTM_FIXTURE, device="cpu"), LSTMPredictor)
+    # the two-member ensemble of earlier versions still loads
+    older = EnsemblePredictor({k: v for k, v in ensemble.members.items() if k != "croston"})
+    older.save(tmp_path / "older")
+    assert load_model(tmp_path / "older", device="cpu").version == older.version != ensemble.version
 
 
 def test_a_member_that_does_not_match_the_config_is_refused(ensemble: EnsemblePredictor, tmp_path: Path) -> None:
@@ -67,3 +73,12 @@ def test_a_member_that_does_not_match_the_config_is_refused(ensemble: EnsemblePr
         load_model(tmp_path / "m", device="cpu")
     with pytest.raises(ArtifactError, match="restock train"):
         load_model(tmp_path / "empty", device="cpu")
+    shutil.rmtree(tmp_path / "m")
+    ensemble.save(tmp_path / "m")
+    settings = tmp_path / "m" / "croston" / "baseline.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "alpha": 0.3}))
+    with pytest.raises(ArtifactError, match="config names"):
+        load_model(tmp_path / "m", device="cpu")
+    (tmp_path / "m" / "croston" / "baseline.json").unlink()
+    with pytest.raises(ArtifactError, match=r"baseline\.json"):
+        load_model(tmp_path / "m", device="cpu")

@@ -104,7 +104,7 @@ def test_oracle_costs_no_more_than_any_policy() -> None:
     others = [p for p in result.points if p.policy != "oracle"]
     # targets x R x censor modes x calibrated or not, the exchange policy's penalties x budgets x censor modes,
     # and min/max
-    assert len(others) == 3 * 2 * 2 * 2 + 9 * 5 * 2 + 1
+    assert len(others) == 3 * 2 * 2 * 2 + 9 * 5 * 2 * 2 + 1
     assert all(result.oracle.total_cost <= p.total_cost for p in others)
     assert result.oracle_cost_gap >= 0
     cheapest = min(others, key=lambda p: p.total_cost)
@@ -126,7 +126,8 @@ def test_simulate_command_prints_the_json_last(tmp_path: Path, cli: Cli) -> None
     policies = report["policies"]
     order_up_to = {f"order_up_to_R{r}_{c}{k}" for r in (1, 7) for c in ("censored", "uncensored")
                    for k in ("", "_calibrated")}  # fmt: skip
-    exchange = {f"exchange_R1_x{m}_{c}" for m in ("1", "1.25", "1.5", "1.75", "2") for c in ("censored", "uncensored")}
+    exchange = {f"{kind}_R1_x{m}_{c}" for kind in ("exchange", "exchange_value")
+                for m in ("1", "1.25", "1.5", "1.75", "2") for c in ("censored", "uncensored")}  # fmt: skip
     assert set(policies) == order_up_to | exchange | {"min_max", "oracle"}
     for name, points in policies.items():
         for entry in points:
@@ -149,7 +150,7 @@ def test_simulate_command_prints_the_json_last(tmp_path: Path, cli: Cli) -> None
 def test_simulate_command_leaves_out_calibration_and_the_exchange_policy_on_request(tmp_path: Path, cli: Cli) -> None:
     code, stdout, err = cli("simulate", "--synthetic", "--max-series", "6", "--days", "30", "--targets", "0.9",
                             "--review-days", "7", "--no-calibrate", "--exchange-penalties", "",
-                            "--out", str(tmp_path))  # fmt: skip
+                            "--exchange-value-penalties", "", "--out", str(tmp_path))  # fmt: skip
     assert code == 0, err
     report = json.loads(stdout.strip().splitlines()[-1])
     assert set(report["policies"]) == {"order_up_to_R7_censored", "order_up_to_R7_uncensored", "min_max", "oracle"}
@@ -160,8 +161,9 @@ def test_simulate_command_leaves_out_calibration_and_the_exchange_policy_on_requ
 def test_simulate_command_runs_a_trained_model(tmp_path: Path, cli: Cli) -> None:
     model = Path(__file__).resolve().parents[1] / "forecasting" / "data" / "lstm_format1"
     code, stdout, err = cli("simulate", "--synthetic", "--max-series", "6", "--days", "30", "--targets", "0.9",
-                            "--review-days", "7", "--no-calibrate", "--exchange-penalties", "", "--model", str(model),
-                            "--device", "cpu", "--out", str(tmp_path))  # fmt: skip
+                            "--review-days", "7", "--no-calibrate", "--exchange-penalties", "",
+                            "--exchange-value-penalties", "", "--model", str(model), "--device", "cpu",
+                            "--out", str(tmp_path))  # fmt: skip
     assert code == 0, err
     report = json.loads(stdout.strip().splitlines()[-1])
     assert report["forecaster"].startswith("lstm"), report["forecaster"]

@@ -49,6 +49,10 @@ def test_service_levels_by_hand() -> None:
     alpha = service_for_shortage_penalty(h, q, d, 1.0)
     np.testing.assert_allclose(alpha, [0.9, 0.01, 0.01, 0.999])
     assert service_for_shortage_penalty([0.01], [100.0], [10.0], 2.0)[0] == pytest.approx(0.95)
+    # a penalty proportional to value (h = r v, B = b v): alpha = 1 - r Q / (b d) whatever the value
+    value = np.array([1.0, 50.0])
+    alpha = service_for_shortage_penalty(0.001 * value, [100.0, 100.0], [10.0, 10.0], 0.5 * value)
+    np.testing.assert_allclose(alpha, [0.98, 0.98])
 
 
 @pytest.mark.parametrize(
@@ -58,6 +62,7 @@ def test_service_levels_by_hand() -> None:
         (lambda: batches_for_order_rate(1.0, [0.0], [1.0]), "holding_cost"),
         (lambda: batches_for_order_rate(1.0, [1.0], [-1.0]), "demand_rate"),
         (lambda: service_for_shortage_penalty([1.0], [1.0], [1.0], 0.0), "penalty"),
+        (lambda: service_for_shortage_penalty([1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0, np.nan]), "penalty"),
         (lambda: service_for_shortage_penalty([1.0], [0.0], [1.0], 1.0), "batch"),
         (lambda: service_for_shortage_penalty([1.0], [1.0], [1.0], 1.0, floor=0.5, ceiling=0.4), "floor, ceiling"),
     ],
