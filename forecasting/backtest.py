@@ -75,11 +75,7 @@ class BacktestResult:
 
 def cut(history: DemandHistory, days: int) -> DemandHistory:
     """The first ``days`` columns of ``history``."""
-    return DemandHistory(
-        history.series_ids, history.demand[:, :days], history.start_day + days - 1, history.observed[:, :days],
-        None if history.clicks is None else history.clicks[:, :days],
-        None if history.price is None else history.price[:, :days],
-    )  # fmt: skip
+    return history.columns(0, days)
 
 
 def run_backtest(

@@ -134,6 +134,20 @@ class DemandHistory:
         """``[T]`` day numbers (days since 1970-01-01 UTC) of the columns."""
         return np.arange(self.start_day, self.end_day + 1, dtype=np.int64)
 
+    def columns(self, first: int, end: int) -> DemandHistory:
+        """Days ``first .. end - 1`` (column indices, 0 <= first < end <= T) as a history of their own: what
+        was known at the end of day ``end - 1``, e.g. a past forecast origin."""
+        if not 0 <= first < end <= self.days:
+            raise HistoryError(f"columns: need 0 <= first < end <= {self.days}, got {first}, {end}")
+        return DemandHistory(
+            series_ids=self.series_ids,
+            demand=self.demand[:, first:end],
+            end_day=self.start_day + end - 1,
+            observed=self.observed[:, first:end],
+            clicks=None if self.clicks is None else self.clicks[:, first:end],
+            price=None if self.price is None else self.price[:, first:end],
+        )
+
     def observed_days(self) -> npt.NDArray[np.int64]:
         """``[n]`` count of observed days per series."""
         counts: npt.NDArray[np.int64] = self.observed.sum(axis=1, dtype=np.int64)

@@ -79,19 +79,6 @@ def kaplan_meier_quantile(values: npt.ArrayLike, censored: npt.ArrayLike, level:
     return float(x[reached[0]] if reached.size else x[-1])
 
 
-def _truncated(history: DemandHistory, origin: int, days: int) -> DemandHistory:
-    first = max(0, origin + 1 - days)
-    back = history.demand.shape[1] - 1 - origin
-    return DemandHistory(
-        series_ids=history.series_ids,
-        demand=history.demand[:, first : origin + 1],
-        end_day=history.end_day - back,
-        observed=history.observed[:, first : origin + 1],
-        clicks=None if history.clicks is None else history.clicks[:, first : origin + 1],
-        price=None if history.price is None else history.price[:, first : origin + 1],
-    )
-
-
 def level_residuals(
     forecaster: Forecaster,
     history: DemandHistory,
@@ -140,7 +127,7 @@ def level_residuals(
         origin = total - 1 - horizon - k * step_days
         if origin < 1:
             break
-        forecast = forecaster.predict(_truncated(history, origin, history_days), horizon)
+        forecast = forecaster.predict(history.columns(max(0, origin + 1 - history_days), origin + 1), horizon)
         demand = forecast.over_period(period)
         daily = forecast.mean[:, 0].astype(np.float64)
         sigma = protection_std(demand.std, daily, lead_std)

@@ -6,6 +6,7 @@ loops here run once per stored record (decoding) or once per command actually se
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -120,6 +121,7 @@ class DecisionEngine:
     def __init__(self, settings: Settings, forecaster: Forecaster | None = None) -> None:
         self.settings = settings
         self.forecaster = forecaster or baseline(settings)
+        self._calibrations: dict[tuple[int, str, str], tuple[npt.NDArray[np.float64] | None, int]] = {}
 
     def item_params(self, header: npt.NDArray[np.void]) -> ItemParams:
         s = self.settings
@@ -156,7 +158,7 @@ class DecisionEngine:
         on_order = header["on_order"].astype(np.float64)
         position = inventory_position(np.maximum(on_hand, 0.0), on_order, header["backorders"], pending)
         daily_mean = forecast.mean[:, 0].astype(np.float64)
-        z, windows = self._calibrated_z(history, params)
+        z, windows = self._calibrated_z(history, params, window, rows.keys)
         decision = order_up_to(
             position,
             protection,
@@ -178,19 +180,39 @@ class DecisionEngine:
                             command.command_id))  # fmt: skip
         return DecisionOutcome(payloads, ordered, n)
 
-    def _calibrated_z(self, history: DemandHistory, params: ItemParams) -> tuple[npt.NDArray[np.float64] | None, int]:
+    def _calibrated_z(
+        self, history: DemandHistory, params: ItemParams, window: int, keys: list[bytes]
+    ) -> tuple[npt.NDArray[np.float64] | None, int]:
         """Safety factors calibrated on the partition's own past forecasts, and the uncensored windows behind
-        them; ``(None, 0)`` when calibration is off or the history holds too few windows (the plain z then)."""
+        them; ``(None, 0)`` when calibration is off or the history holds too few windows (the plain z then).
+
+        Once a week, not every window: each calibration re-runs the forecaster at every origin, and its origins
+        move a week at a time. Every window of a week reads the same inputs, the history up to the week's first
+        window over a fixed span (closed days do not change), so the result is a pure function of the state and
+        the week; it is memoised by week, forecaster version and a digest of the keys and parameters, and a
+        restarted worker recomputes the very same factors (a re-sent command keeps its bytes).
+        """
         origins = self.settings.calibration_origins
         if origins == 0:
             return None, 0
         calibration = Calibration(origins=origins, min_samples=self.settings.calibration_min_windows)
-        residuals, censored = level_residuals(
-            self.forecaster, history, params.protection_days, params.lead_time_std_days, params.review_days,
-            origins=origins, step_days=calibration.step_days, history_days=history.demand.shape[1],
-        )  # fmt: skip
-        z = calibration.safety_factors(residuals, censored, params.service_level)
-        return z, 0 if z is None else int((~censored).sum())
+        into_week = window % calibration.step_days
+        digest = hashlib.sha256(b"\n".join(keys))
+        for array in (params.protection_days, params.lead_time_std_days, params.review_days, params.service_level):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        key = (window - into_week, self.forecaster.version, digest.hexdigest())
+        if key not in self._calibrations:
+            span = history.days - (calibration.step_days - 1)
+            week = history.columns(history.days - into_week - span, history.days - into_week)
+            residuals, censored = level_residuals(
+                self.forecaster, week, params.protection_days, params.lead_time_std_days, params.review_days,
+                origins=origins, step_days=calibration.step_days, history_days=week.days,
+            )  # fmt: skip
+            z = calibration.safety_factors(residuals, censored, params.service_level)
+            # one week per partition (its keys' digest): drop this partition's older weeks, keep the others'
+            self._calibrations = {k: v for k, v in self._calibrations.items() if k[2] != key[2] or k[0] > key[0]}
+            self._calibrations[key] = (z, 0 if z is None else int((~censored).sum()))
+        return self._calibrations[key]
 
     def _command(self, c: _Context, i: int) -> ReorderCommand:
         s = self.settings

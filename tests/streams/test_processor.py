@@ -272,3 +272,32 @@ def test_calibrated_commands_say_so_and_never_carry_a_negative_safety_stock(make
     assert any(c.safety_stock == 0 for c in calibrated)  # past forecasts ran high: the floor held
     assert {(c.decision_window, c.reorder_point) for c in plain} != {(c.decision_window, c.reorder_point)
                                                                       for c in calibrated}  # fmt: skip
+
+
+def test_calibration_runs_once_a_week_and_a_restart_recomputes_the_same_commands(make_input, monkeypatch) -> None:
+    import streams.decision as decision
+
+    calls: list[int] = []
+    real = decision.level_residuals
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decision, "level_residuals", counted)
+    items = shifting_history(make_input)
+    settings = Settings(grace_seconds=3600, service_level=0.6, calibration_min_windows=20)
+    kept = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY}).feed(items, 500)
+    weeks = len(calls)
+    assert 0 < weeks <= 120 // 7 + 1  # one calibration a week of windows, not one a window
+    restarted = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY})
+    decide = restarted.engine.decide
+
+    def forgetful(rows, window, due):  # type: ignore[no-untyped-def]
+        restarted.engine._calibrations.clear()  # as after a restart: nothing memoised
+        return decide(rows, window, due)
+
+    restarted.engine.decide = forgetful  # type: ignore[method-assign]
+    restarted.feed(items, 500)
+    assert restarted.commands == kept.commands and kept.commands
+    assert len(calls) > 2 * weeks  # the forgetful run recomputed at every window
