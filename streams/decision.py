@@ -221,7 +221,7 @@ class DecisionEngine:
         method = str(c.forecast.method[i])
         reason = explain(c.decision, c.params, i)
         if c.calibration_windows:
-            reason = f"{reason}; z calibrated on {c.calibration_windows:,} past forecast windows"
+            reason = f"{reason.rstrip('.')}; z calibrated on {c.calibration_windows:,} past forecast windows."
         if method.endswith("_fallback"):
             observed = int(c.history.observed[i].sum())
             reason = f"{method} ({observed} observed days, too few for {self.forecaster.name}): {reason}"
