@@ -88,12 +88,6 @@ class EnsemblePredictor:
     def version(self) -> str:
         return self._version
 
-    @property
-    def trained_through(self) -> int | None:
-        """The latest training day of its members (a member without one, e.g. Croston, has no training)."""
-        days = [d for d in (getattr(m, "trained_through", None) for m in self.members.values()) if d is not None]
-        return max(days) if days else None
-
     def predict(
         self, history: DemandHistory, horizon: int, *, locations: npt.NDArray[Any] | None = None,
         categories: npt.NDArray[Any] | None = None,

@@ -117,7 +117,6 @@ class GradientBoostedForecaster:
     booster: Any = None
     dispersion: float = 0.0
     fitted_version: str | None = None  # set by fit / load: a hash of the trees and the dispersion
-    trained_through: int | None = None  # last day number of the history it was fitted on (None: unknown)
 
     @property
     def name(self) -> str:
@@ -144,7 +143,7 @@ class GradientBoostedForecaster:
             "format": 1, "class": f"{type(self).__module__}.{type(self).__name__}", "model_version": self.version,
             "horizon": self.horizon, "origin_step": self.origin_step, "train_days": self.train_days,
             "max_rows": self.max_rows, "seed": self.seed, "params": self.params, "rounds": self.rounds,
-            "dispersion": self.dispersion, "features": list(FEATURES), "trained_through": self.trained_through,
+            "dispersion": self.dispersion, "features": list(FEATURES),
         }  # fmt: skip
         _write_atomic(folder / BOOSTER_FILE, self.booster.model_to_string())
         _write_atomic(folder / META_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
@@ -162,7 +161,6 @@ class GradientBoostedForecaster:
                     meta["params"], meta["rounds"])  # fmt: skip
         model.booster = lightgbm.Booster(model_str=(folder / BOOSTER_FILE).read_text())
         model.dispersion = float(meta["dispersion"])
-        model.trained_through = meta.get("trained_through")  # absent in artifacts of earlier versions
         model._seal()
         if model.version != meta["model_version"]:
             raise ArtifactMismatch(f"{folder}: {BOOSTER_FILE} does not match {META_FILE} (a copy in progress?)")
@@ -191,7 +189,6 @@ class GradientBoostedForecaster:
         self.booster = lightgbm.train(params, data, num_boost_round=self.rounds)
         mu = np.maximum(self.booster.predict(x), 1e-6)
         self.dispersion = float(max(0.0, (np.mean((y - mu) ** 2) - np.mean(mu)) / np.mean(mu**2)))
-        self.trained_through = history.end_day
         self._seal()
         return self
 

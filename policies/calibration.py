@@ -102,10 +102,9 @@ def level_residuals(
             forecast reads.
 
     Origins are the last ``origins`` days, ``step_days`` apart, whose whole protection period lies in the
-    history (the latest ends on its last day) and, for a trained model (its ``trained_through`` day number),
-    after its training data: errors on days it was fitted to are in-sample and too small. Each forecast reads
-    the ``history_days`` before its origin, as the live one does. Series-origins with a zero sigma or no
-    observed day in the 28 before the origin (not yet launched) are left out.
+    history (the latest ends on its last day); each forecast reads the ``history_days`` before its origin,
+    as the live one does. Series-origins with a zero sigma or no observed day in the 28 before the origin
+    (not yet launched) are left out.
     """
     n = history.n
     period = vector("protection_days", protection_days, n)
@@ -124,11 +123,9 @@ def level_residuals(
     total = history.demand.shape[1]
     residuals: list[npt.NDArray[np.float64]] = []
     flags: list[npt.NDArray[np.bool_]] = []
-    trained = getattr(forecaster, "trained_through", None)
-    first = 1 if trained is None else max(1, int(trained) - history.start_day)
     for k in range(origins):
         origin = total - 1 - horizon - k * step_days
-        if origin < first:
+        if origin < 1:
             break
         forecast = forecaster.predict(history.columns(max(0, origin + 1 - history_days), origin + 1), horizon)
         demand = forecast.over_period(period)

@@ -64,10 +64,6 @@ class ModelDirectory:
     def version(self) -> str:
         return self.current.version
 
-    @property
-    def trained_through(self) -> int | None:
-        return getattr(self.current, "trained_through", None)
-
     def predict(self, history: DemandHistory, horizon: int) -> DemandForecast:
         self.refresh()
         return self.current.predict(history, horizon)

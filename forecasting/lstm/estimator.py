@@ -148,12 +148,6 @@ class LSTMPredictor:
     def version(self) -> str:
         return self._version
 
-    @property
-    def trained_through(self) -> int | None:
-        """Last day number of the history it was trained on: its errors up to then are in-sample."""
-        end = self.facts.get("end_day")
-        return None if end is None else int(end)
-
     def predict(
         self, history: DemandHistory, horizon: int, *, locations: npt.NDArray[Any] | None = None,
         categories: npt.NDArray[Any] | None = None, batch_size: int = 16_384,

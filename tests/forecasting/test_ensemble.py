@@ -50,12 +50,6 @@ def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor
     ensemble.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m", device="cpu")
     assert isinstance(loaded, EnsemblePredictor) and loaded.version == ensemble.version
-    lstm = ensemble.members["lstm"]
-    assert isinstance(lstm, LSTMPredictor)
-    # the latest training day of the members: errors before it are in-sample (policies.calibration)
-    assert ensemble.trained_through == max(_history().end_day, int(lstm.facts["end_day"]))
-    assert loaded.trained_through == ensemble.trained_through
-    assert loaded.members["lightgbm"].trained_through == _history().end_day  # type: ignore[attr-defined]
     np.testing.assert_array_equal(loaded.predict(_history(), 14).mean, forecast.mean)
     assert isinstance(load_model(LSTM_FIXTURE, device="cpu"), LSTMPredictor)
     # the two-member ensemble of earlier versions still loads

@@ -69,26 +69,6 @@ def test_level_residuals_by_hand() -> None:
     assert r.size == 8 and censored.tolist() == [True] + [False] * 7
 
 
-class TrainedAverage:
-    """A moving average that says it was trained through a day, as a fitted model does."""
-
-    def __init__(self, trained_through: int) -> None:
-        self.trained_through = trained_through
-        self.inner = MovingAverageForecaster()
-        self.name, self.version = "trained_average", "trained_average-1"
-
-    def predict(self, history: DemandHistory, horizon: int):  # type: ignore[no-untyped-def]
-        return self.inner.predict(history, horizon)
-
-
-def test_origins_inside_the_models_training_data_are_skipped() -> None:
-    history = alternating_history()  # days 19,941 .. 20,000; origins at columns 55, 48, 41, 34, 27
-    for trained, count in ((19_941 + 40, 3), (19_941 + 41, 3), (19_941 + 42, 2), (None, 5)):
-        model = MovingAverageForecaster() if trained is None else TrainedAverage(trained)
-        r, _ = level_residuals(model, history, [4.0], [0.0], [0.0], origins=5, step_days=7, history_days=120)
-        assert r.size == count, (trained, r.size)
-
-
 def test_safety_factors_per_target_need_enough_uncensored_residuals() -> None:
     calibration = Calibration(min_samples=10)
     residuals = np.linspace(-1.0, 3.0, 401)
