@@ -37,6 +37,27 @@ def _positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def _check_inputs(forecaster: object, params: object) -> None:
+    if not isinstance(forecaster, Forecaster):
+        raise PolicyError(f"forecaster: expected a Forecaster, got {type(forecaster).__name__}")
+    if not isinstance(params, ItemParams):
+        raise PolicyError(f"params: expected ItemParams, got {type(params).__name__}")
+
+
+def _position_and_stock(
+    view: SystemView, params: ItemParams
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Inventory position and shelf stock at the review; no pending commands: an order reaches the pipeline
+    at once."""
+    if view.n != params.n:
+        raise PolicyError(f"params: built for {params.n} series, the run has {view.n}")
+    on_hand = view.on_hand.astype(np.float64)
+    on_order = view.on_order.astype(np.float64)
+    no_pending = np.zeros(params.n)
+    position = inventory_position(on_hand, on_order, view.backorders, no_pending, lost_sales=params.lost_sales)
+    return position, shelf_stock(on_hand, on_order, no_pending)
+
+
 def order_up_to_decider(
     forecaster: Forecaster, params: ItemParams, *, history_days: int = 120, calibration: Calibration | None = None
 ) -> Decider:
@@ -56,17 +77,12 @@ def order_up_to_decider(
     :func:`~policies.inventory_position` (on hand + on order - backorders; no pending commands: an order
     reaches the pipeline at once); :func:`~policies.order_up_to` with the first forecast day's mean as d.
     """
-    if not isinstance(forecaster, Forecaster):
-        raise PolicyError(f"forecaster: expected a Forecaster, got {type(forecaster).__name__}")
-    if not isinstance(params, ItemParams):
-        raise PolicyError(f"params: expected ItemParams, got {type(params).__name__}")
+    _check_inputs(forecaster, params)
     window = _positive_int("history_days", history_days)
     horizon = max(1, int(np.ceil(params.protection_days.max())))
-    no_pending = np.zeros(params.n)
 
     def decide(view: SystemView) -> npt.NDArray[np.int64]:
-        if view.n != params.n:
-            raise PolicyError(f"params: built for {params.n} series, the run has {view.n}")
+        position, stock = _position_and_stock(view, params)
         forecast = forecaster.predict(view.history(window), horizon)
         protection = forecast.over_period(params.protection_days)
         daily_mean = forecast.mean[:, 0].astype(np.float64)
@@ -78,10 +94,6 @@ def order_up_to_decider(
                 step_days=calibration.step_days, history_days=window,
             )  # fmt: skip
             z = calibration.safety_factors(residuals, censored, params.service_level)
-        on_hand = view.on_hand.astype(np.float64)
-        on_order = view.on_order.astype(np.float64)
-        position = inventory_position(on_hand, on_order, view.backorders, no_pending, lost_sales=params.lost_sales)
-        stock = shelf_stock(on_hand, on_order, no_pending)
         return order_up_to(position, protection, daily_mean, params, shelf_stock=stock, z=z).quantity
 
     return decide
@@ -110,10 +122,7 @@ def exchange_decider(
     (N, h, d); alpha = :func:`~policies.exchange.service_for_shortage_penalty` (h, Q, d, B); then
     :func:`~policies.s_s_policy` with s from the protection demand at alpha and S = s + Q.
     """
-    if not isinstance(forecaster, Forecaster):
-        raise PolicyError(f"forecaster: expected a Forecaster, got {type(forecaster).__name__}")
-    if not isinstance(params, ItemParams):
-        raise PolicyError(f"params: expected ItemParams, got {type(params).__name__}")
+    _check_inputs(forecaster, params)
     if np.any(params.service_measure != ServiceMeasure.CYCLE_SERVICE_LEVEL):
         raise PolicyError("params: the exchange decider sets cycle service levels; give service_measure cycle")
     window = _positive_int("history_days", history_days)
@@ -121,21 +130,15 @@ def exchange_decider(
     batches_for_order_rate(orders_per_day, holding, np.zeros(params.n))  # checks N and h before the run
     service_for_shortage_penalty(holding, np.ones(params.n), np.zeros(params.n), shortage_penalty)
     horizon = max(1, int(np.ceil(params.protection_days.max())))
-    no_pending = np.zeros(params.n)
 
     def decide(view: SystemView) -> npt.NDArray[np.int64]:
-        if view.n != params.n:
-            raise PolicyError(f"params: built for {params.n} series, the run has {view.n}")
+        position, stock = _position_and_stock(view, params)
         forecast = forecaster.predict(view.history(window), horizon)
         lead_demand = forecast.over_period(params.protection_days)
         daily_mean = forecast.mean[:, 0].astype(np.float64)
         batch, _ = batches_for_order_rate(orders_per_day, holding, daily_mean)
         alpha = service_for_shortage_penalty(holding, batch, daily_mean, shortage_penalty)
         planned = dataclasses.replace(params, service_level=alpha)
-        on_hand = view.on_hand.astype(np.float64)
-        on_order = view.on_order.astype(np.float64)
-        position = inventory_position(on_hand, on_order, view.backorders, no_pending, lost_sales=params.lost_sales)
-        stock = shelf_stock(on_hand, on_order, no_pending)
         return s_s_policy(position, lead_demand, daily_mean, planned, batch, shelf_stock=stock).quantity
 
     return decide
