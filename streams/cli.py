@@ -14,6 +14,7 @@ from forecasting.errors import ForecastError
 from streams.errors import ConfigurationError, StreamsError
 
 if TYPE_CHECKING:
+    from forecasting.long_table import SeriesTable
     from streams.order_lines import OrderLineColumns
 from streams.settings import Settings, load_settings
 
@@ -382,6 +383,23 @@ def bench_score(
     typer.echo(json.dumps(figures, separators=(",", ":")))
 
 
+def _order_lines_case(orders: Path | None, preset: str | None) -> tuple[str, SeriesTable]:
+    """The case name and daily long table of ``--orders`` (``--preset online-retail`` alone: the shared copy of
+    UCI Online Retail), for ``restock simulate`` and ``restock tune``."""
+    from forecasting.long_table import series_from_frame
+    from streams import simulate_command as sim
+    from streams.order_lines import daily_demand_from_order_lines, read_order_lines
+
+    path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
+    if not path.is_file():
+        hint = "--preset online-retail reads UCI Online Retail there" if orders is None else "--orders"
+        raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
+                                 "--synthetic")  # fmt: skip
+    columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
+    table = series_from_frame(daily_demand_from_order_lines(read_order_lines(path), columns))
+    return ("online_retail" if preset == "online-retail" else path.stem), table
+
+
 SIMULATE_ORDERS_HELP = (
     "Order lines (parquet/CSV); --preset online-retail alone reads ../shared/data/online_retail/orders.parquet."
 )
@@ -437,11 +455,11 @@ def simulate_policies(
     perfect-foresight oracle; a table, then one JSON line."""
     import json
 
-    from forecasting.long_table import read_long_table, series_from_frame
+    from forecasting.long_table import read_long_table
     from policies.errors import PolicyError
     from policies.simulation.compare import ComparisonPlan
     from streams import simulate_command as sim
-    from streams.order_lines import OrderLinesError, daily_demand_from_order_lines, read_order_lines
+    from streams.order_lines import OrderLinesError
 
     if data is not None and (orders is not None or preset is not None):
         raise ConfigurationError("pass --data or --orders (with --preset), not both")
@@ -461,14 +479,7 @@ def simulate_policies(
             table = read_long_table(data)
             cases.append(sim.table_case(data.stem, table, days=days, max_series=max_series, economics=economics))
         elif orders is not None or preset is not None:
-            path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
-            if not path.is_file():
-                hint = "--preset online-retail reads UCI Online Retail there" if orders is None else "--orders"
-                raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
-                                         "--synthetic")  # fmt: skip
-            columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
-            table = series_from_frame(daily_demand_from_order_lines(read_order_lines(path), columns))
-            name = "online_retail" if preset == "online-retail" else path.stem
+            name, table = _order_lines_case(orders, preset)
             cases.append(sim.table_case(name, table, days=days, max_series=max_series, economics=economics))
         if synthetic or not cases:
             cases.append(sim.synthetic_case(days=days, series=max_series, economics=economics))
@@ -536,12 +547,12 @@ def tune_policies(
     """Per category: GA vs grid search of service level, review period and multiplier; a table, then one JSON line."""
     import json
 
-    from forecasting.long_table import read_long_table, series_from_frame
+    from forecasting.long_table import read_long_table
     from policies.errors import PolicyError
     from policies.tuning import GeneticSettings, SearchSpace
     from streams import simulate_command as sim
     from streams import tune_command as tune
-    from streams.order_lines import OrderLinesError, daily_demand_from_order_lines, read_order_lines
+    from streams.order_lines import OrderLinesError
 
     if sum((data is not None, orders is not None or preset is not None, synthetic)) > 1:
         raise ConfigurationError("pass one of --data, --orders (with --preset) and --synthetic")
@@ -557,14 +568,7 @@ def tune_policies(
             case = tune.table_tune_case(data.stem, read_long_table(data), **periods, max_series=max_series,
                                         economics=economics, bands=price_band_count)  # fmt: skip
         elif orders is not None or preset is not None:
-            path = orders if orders is not None else sim.ONLINE_RETAIL_PATH
-            if not path.is_file():
-                hint = "--preset online-retail reads UCI Online Retail there" if orders is None else "--orders"
-                raise ConfigurationError(f"{path}: no such order-line file ({hint}); pass --orders PATH, --data or "
-                                         "--synthetic")  # fmt: skip
-            columns = _order_columns(preset, {"max_quantity": _settings(None).max_quantity})
-            table = series_from_frame(daily_demand_from_order_lines(read_order_lines(path), columns))
-            name = "online_retail" if preset == "online-retail" else path.stem
+            name, table = _order_lines_case(orders, preset)
             case = tune.table_tune_case(name, table, **periods, max_series=max_series, economics=economics,
                                         bands=price_band_count)  # fmt: skip
         else:
