@@ -18,6 +18,12 @@ def table(result: BacktestResult) -> str:
     lines = [f"{'model':<28}" + "".join(f"{c:>14}" for c in COLUMNS), "-" * (28 + 14 * len(COLUMNS))]
     for model, scores in sorted(summary.items(), key=lambda kv: kv[1]["wrmsse"]):
         lines.append(f"{model:<28}" + "".join(f"{scores[c]:>14.4f}" for c in COLUMNS))
+    hindsight = result.hindsight_summary()
+    if hindsight:
+        lines.append(
+            "hindsight, not forecasts (each series' actual horizon mean): WRMSSE "
+            f"{hindsight['future_mean']:.4f} flat, {hindsight['future_mean_weekday']:.4f} with the weekday profile"
+        )
     return "\n".join(lines)
 
 

@@ -62,20 +62,27 @@ def _recurrence(m: Array, v: Array, u: Array) -> Array:
         q = np.where(negbin, 1.0 - m / v, 0.0)  # failure probability 1 - p
     pmf = np.where(negbin, (1.0 - q) ** r, np.exp(-m))
     cdf = pmf.copy()
+    # one ratio for both: P(k+1) / P(k) = (q k + c) / (k + 1), c = r q (negative binomial) or m (Poisson, q = 0)
+    c = np.where(negbin, r * q, m)
     result = np.zeros((m.size, u.size))
     cells = np.arange(m.size)
     pending = cdf[:, None] < u[None, :]
     # Up to the mean plus 12 standard deviations: beyond it the remaining tail mass is negligible.
     limit = int(np.ceil((m + 12 * np.sqrt(v) + 12).max()))
+    counts = np.zeros((m.size, u.size))
     for k in range(limit):
         going = pending.any(axis=1)
-        if not going.all():
-            cells, pending, pmf, cdf = cells[going], pending[going], pmf[going], cdf[going]
-            m, r, q, negbin = m[going], r[going], q[going], negbin[going]
-        if not cells.size:
+        live = int(going.sum())
+        if not live:
             break
-        result[cells] += pending
-        pmf = pmf * np.where(negbin, (k + r) * q / (k + 1), m / (k + 1))
-        cdf = cdf + pmf
+        if live < 0.75 * pending.shape[0]:  # compacting copies every array: only once a quarter has finished
+            result[cells] += counts
+            cells, pending, pmf, cdf, counts = cells[going], pending[going], pmf[going], cdf[going], counts[going]
+            q, c = q[going], c[going]
+            counts[:] = 0.0
+        counts += pending
+        pmf *= (q * k + c) / (k + 1)
+        cdf += pmf
         pending &= cdf[:, None] < u[None, :]
+    result[cells] += counts
     return result

@@ -21,6 +21,15 @@ from forecasting.errors import ForecastError
 __all__ = ["ClickAction", "DemandHistory", "HistoryError"]
 
 
+YEARLY_MIN_DAYS = 730
+
+
+def has_yearly_cycles(days: int) -> bool:
+    """Whether ``days`` of history are enough to learn yearly seasonality from: two cycles, since from one a
+    month's effect cannot be told from that year's trend."""
+    return days >= YEARLY_MIN_DAYS
+
+
 class HistoryError(ForecastError):
     """A :class:`DemandHistory` field has the wrong shape, dtype or values."""
 

@@ -235,10 +235,11 @@ def train(
     seed: SeedOption = 0,
     max_epochs: Annotated[int | None, typer.Option("--max-epochs", help="Cap on epochs (default 40).")] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="lstm, or ensemble (LSTM + LightGBM); default: the backtest's pick.")
+        str | None,
+        typer.Option("--kind", help="lstm, or ensemble (LSTM + LightGBM + Croston); default: the backtest's pick."),
     ] = None,
 ) -> None:
-    """Train the default forecaster (global LSTM + LightGBM; LSTM early-stopped on the last 28 days)."""
+    """Train the default forecaster (LSTM + LightGBM + Croston, 2:2:1; LSTM early-stopped on the last 28 days)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 

@@ -33,7 +33,7 @@ import torch
 from forecasting.baselines import IntermittentForecaster
 from forecasting.errors import ArtifactError, ArtifactMismatch, ForecastError
 from forecasting.forecast import DemandForecast
-from forecasting.history import DemandHistory
+from forecasting.history import DemandHistory, has_yearly_cycles
 from forecasting.lstm.features import CALENDAR, FUTURE, PAST, bucket, windows
 from forecasting.lstm.network import DemandLSTM, NetworkConfig
 from forecasting.lstm.training import Progress, TrainingConfig, to_tensors, train
@@ -105,11 +105,13 @@ class LSTMEstimator:
         network = DemandLSTM(self.config.network)
         ids = static_ids(history.series_ids, self.config.network, locations, categories)
         chosen = resolve_device(device)
-        result = train(network, history, ids, self.config.training, chosen, progress)
+        yearly = has_yearly_cycles(history.days)
+        result = train(network, history, ids, self.config.training, chosen, progress, yearly=yearly)
         if self.config.refit:
             torch.manual_seed(self.config.training.seed)
             network = DemandLSTM(self.config.network)
-            refit = train(network, history, ids, self.config.training, chosen, progress, epochs=result.best_epoch)
+            refit = train(network, history, ids, self.config.training, chosen, progress, epochs=result.best_epoch,
+                          yearly=yearly)  # fmt: skip
         facts = {
             "data_fingerprint": fingerprint(history),
             "series": history.n,
@@ -121,6 +123,7 @@ class LSTMEstimator:
             "training_seconds": round(result.seconds + (refit.seconds if self.config.refit else 0.0), 1),
             "refit": self.config.refit,
             "level": float(np.clip(result.level_ratio, 0.5, 2.0)) if self.config.calibrate_level else 1.0,
+            "yearly_calendar": yearly,
         }
         network.load_state_dict(refit.state if self.config.refit else result.state)
         return LSTMPredictor(network.cpu().eval(), self.config, facts)
@@ -136,9 +139,11 @@ class LSTMPredictor:
         self.network = network.to(self.device).eval()
         self.fallback = IntermittentForecaster("tsb")
         self.level = float(facts.get("level", 1.0))
+        self.yearly = bool(facts.get("yearly_calendar", True))  # artifacts before the choice all had it
         weights = b"".join(t.detach().cpu().numpy().tobytes() for t in network.state_dict().values())
         calibration = b"" if self.level == 1.0 else repr(self.level).encode()
-        self._version = f"{METHOD}-{hashlib.sha256(weights + calibration).hexdigest()[:12]}"
+        calendar = b"" if self.yearly else b"no-yearly-calendar"
+        self._version = f"{METHOD}-{hashlib.sha256(weights + calibration + calendar).hexdigest()[:12]}"
 
     @property
     def name(self) -> str:
@@ -163,7 +168,8 @@ class LSTMPredictor:
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 rows = np.arange(start, min(start + batch_size, n))
-                batch = windows(history, ids, rows, origins[rows], self.config.training.context, trained, False)
+                batch = windows(history, ids, rows, origins[rows], self.config.training.context, trained, False,
+                                yearly=self.yearly)  # fmt: skip
                 mu, alpha = self.network(**to_tensors(batch, self.device))
                 mu = mu * self.level
                 mean[rows] = mu.double().cpu().numpy()

@@ -4,7 +4,10 @@ Per series and window (``context`` past days ending at an origin, ``horizon`` da
 - scale ``s = 1 + mean(observed demand in the context)``: slow and fast movers share one model (DeepAR);
 - past features per day: ``y / s`` (0 where unobserved), the observed flag, ``log1p(clicks / s)`` per action,
   the log price ratio to the context's mean known price and a price-known flag, then the calendar;
-- calendar (past and future days alike): day of week one-hot (7), month and day of year as sin/cos (4);
+- calendar (past and future days alike): day of week one-hot (7), month and day of year as sin/cos (4); the
+  yearly four are zero for a model trained on under two years (``forecasting.history.has_yearly_cycles``):
+  from one cycle a month effect cannot be told from the trend, and the forecast months are ones the model
+  never saw (dropping them lowered the LSTM's backtest WRMSSE on one year of retail from 0.846 to 0.838);
 - future features per horizon day: the calendar, the last known price ratio, the horizon step ``h / H``;
 - static: hashed buckets of the series id, location and category (for embeddings) and ``log s``.
 Day numbers are days since 1970-01-01 (a Thursday).
@@ -21,6 +24,7 @@ import numpy.typing as npt
 from forecasting.history import ClickAction, DemandHistory
 
 CALENDAR = 11
+YEARLY = slice(7, CALENDAR)  # month and day-of-year sin/cos
 PAST = 2 + len(ClickAction) + 2 + CALENDAR
 FUTURE = CALENDAR + 2
 Array = npt.NDArray[np.float32]
@@ -39,8 +43,22 @@ class Batch:
     target_observed: npt.NDArray[np.bool_] | None = None
 
 
-def calendar(days: npt.NDArray[np.int64]) -> Array:
-    """``[..., CALENDAR]`` day-of-week one-hot, month sin/cos, day-of-year sin/cos."""
+def calendar(days: npt.NDArray[np.int64], yearly: bool = True) -> Array:
+    """``[..., CALENDAR]`` day-of-week one-hot, month sin/cos, day-of-year sin/cos.
+
+    Computed once per distinct day of the span and gathered: a batch's windows share their days, and the
+    date arithmetic per cell was a quarter of the scoring time.
+    """
+    if days.size == 0:
+        return np.zeros((*days.shape, CALENDAR), np.float32)
+    first = int(days.min())
+    table = _calendar_of(np.arange(first, int(days.max()) + 1, dtype=np.int64))
+    if not yearly:
+        table[:, YEARLY] = 0.0
+    return table[days - first]
+
+
+def _calendar_of(days: npt.NDArray[np.int64]) -> Array:
     dates = days.astype("datetime64[D]")
     dow = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     month = dates.astype("datetime64[M]").astype(np.int64) % 12
@@ -73,11 +91,13 @@ def windows(
     context: int,
     horizon: int,
     with_target: bool,
+    *,
+    yearly: bool,
 ) -> Batch:
     """Windows of series ``rows`` whose last context day is column ``origins - 1`` (``origins`` exclusive).
 
     Columns before the history are treated as unobserved; for prediction, ``origins`` may equal the number of
-    columns (the future lies beyond the history).
+    columns (the future lies beyond the history). ``yearly``: the model's choice (see the module docstring).
     """
     demand = history.demand
     t = demand.shape[1]
@@ -110,11 +130,11 @@ def windows(
         last_known = np.where(known, np.arange(context)[None, :], -1).max(axis=1)
         last_ratio = np.where(last_known >= 0, ratio[np.arange(len(rows)), np.maximum(last_known, 0)], 0.0)
     day0 = history.start_day
-    past[..., price_at + 2 :] = calendar(day0 + offsets)
+    past[..., price_at + 2 :] = calendar(day0 + offsets, yearly)
 
     future_days = day0 + origins[:, None] + np.arange(horizon)[None, :]
     future = np.zeros((len(rows), horizon, FUTURE), np.float32)
-    future[..., :CALENDAR] = calendar(future_days)
+    future[..., :CALENDAR] = calendar(future_days, yearly)
     future[..., CALENDAR] = last_ratio[:, None]
     future[..., CALENDAR + 1] = (np.arange(horizon) + 1) / horizon
 

@@ -108,10 +108,13 @@ def train(
     device: torch.device,
     progress: Progress = lambda _: None,
     epochs: int | None = None,
+    *,
+    yearly: bool,
 ) -> TrainingResult:
     """Train ``network`` in place. With ``epochs`` unset: early stopping on the validation period (the last
     ``horizon`` days) and windows that end before it. With ``epochs``: that many epochs over windows up to the
-    end of the history (the refit after the number of epochs is known)."""
+    end of the history (the refit after the number of epochs is known). ``yearly``: whether the windows carry
+    the yearly calendar (``forecasting.lstm.features``)."""
     started = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -141,7 +144,7 @@ def train(
         losses = []
         for start in range(0, len(pick), config.batch_size):
             sel = slice(start, start + config.batch_size)
-            batch = windows(history, static_ids, train_rows[pick[sel]], origins[sel], c, h, with_target=True)
+            batch = windows(history, static_ids, train_rows[pick[sel]], origins[sel], c, h, True, yearly=yearly)
             assert batch.target is not None and batch.target_observed is not None
             mu, alpha = network(**to_tensors(batch, device))
             loss = training_loss(
@@ -158,7 +161,7 @@ def train(
             best_epoch = epoch
             continue
         nll, ratio, wrmsse = evaluate(network, history, static_ids, val_rows, val_origins, config, device,
-                                      share[val_rows], scale[val_rows])  # fmt: skip
+                                      share[val_rows], scale[val_rows], yearly=yearly)  # fmt: skip
         progress(EpochReport("fit", epoch, config.max_epochs, float(np.mean(losses)), nll, ratio, wrmsse))
         # the likelihood decides, not the WRMSSE (shown): on one 28-day period the WRMSSE picked under-trained
         # epochs (an origin's bias fell to -40 %)
@@ -181,6 +184,8 @@ def evaluate(
     device: torch.device,
     share: npt.NDArray[np.float64],
     scale: npt.NDArray[np.float64],
+    *,
+    yearly: bool,
 ) -> tuple[float, float, float]:
     """Mean negative-binomial NLL of the windows (rows, origins), the ratio of their actual total to the
     forecast total (the level calibration), and their WRMSSE with the rows' revenue ``share`` and naive MSE
@@ -191,7 +196,8 @@ def evaluate(
     with torch.inference_mode():
         for start in range(0, len(rows), 4096):
             sel = slice(start, start + 4096)
-            batch = windows(history, static_ids, rows[sel], origins[sel], config.context, config.horizon, True)
+            batch = windows(history, static_ids, rows[sel], origins[sel], config.context, config.horizon, True,
+                            yearly=yearly)  # fmt: skip
             assert batch.target is not None and batch.target_observed is not None
             mask = torch.from_numpy(batch.target_observed).to(device)
             mu, alpha = network(**to_tensors(batch, device))

@@ -76,3 +76,36 @@ def test_an_ensemble_needs_its_members_first() -> None:
 def test_too_short_a_history_is_refused_with_what_to_change() -> None:
     with pytest.raises(MetricError, match="fewer origins"):
         run_backtest(_history(days=100), {"ma": lambda _: MovingAverageForecaster()}, origins=3, horizon=28)
+
+
+def test_hindsight_references_score_the_actual_levels_by_hand() -> None:
+    """Two series over 14 training days and a 7-day horizon: the flat reference is each series' actual mean; the
+    shaped one multiplies it by the training weekday profile of all series (here: Mondays twice the rest)."""
+    from forecasting import metrics
+    from forecasting.backtest import hindsight_wrmsse
+
+    end = 19_001
+    assert (end - 13 + 3) % 7 == 0, "the training days start on a Monday"
+    week = np.array([2, 1, 1, 1, 1, 1, 1], float)
+    train_y = np.stack([np.tile(week, 2), np.tile(week * 3, 2)]).astype(np.float32)
+    train = DemandHistory(np.array(["a", "b"], dtype=object), train_y, end, np.ones(train_y.shape, bool))
+    actual = np.array([[4.0, 0, 0, 2, 0, 0, 1], [0, 0, 7, 0, 0, 0, 0]])
+    scales = metrics.naive_scales(train_y)
+    weights = np.array([0.25, 0.75])
+    got = hindsight_wrmsse(train, actual, scales, weights)
+    level = actual.mean(axis=1, keepdims=True)
+    profile = week / week.mean()  # the forecast days start on a Monday too
+    by_hand = {
+        "future_mean": np.sqrt(((actual - level) ** 2).mean(axis=1) / scales.squared) @ weights,
+        "future_mean_weekday": np.sqrt(((actual - level * profile) ** 2).mean(axis=1) / scales.squared) @ weights,
+    }
+    assert got == pytest.approx(by_hand)
+
+
+def test_backtest_reports_hindsight_per_origin_and_in_the_table() -> None:
+    result = run_backtest(_history(), {"ma": lambda _: MovingAverageForecaster(window=28, min_history=7)}, 2, 28)
+    assert len(result.hindsight) == 2
+    summary = result.hindsight_summary()
+    # the weekly history makes the shaped reference better than the flat one, and both beat a forecast
+    assert summary["future_mean_weekday"] < summary["future_mean"] < result.summary()["ma"]["wrmsse"]
+    assert "hindsight" in table(result)

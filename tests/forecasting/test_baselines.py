@@ -65,3 +65,28 @@ def test_count_quantiles_keep_mass_at_zero_and_match_the_poisson() -> None:
     assert large[0, 0] == pytest.approx(1000, abs=1)
     with pytest.raises(BaselineError):
         IntermittentForecaster("ets")
+
+
+def test_count_quantiles_are_the_smallest_counts_whose_cdf_reaches_the_level() -> None:
+    """By definition, from log-space pmfs, on cells whose tails end at very different steps (so the loop's
+    compaction of finished cells is exercised)."""
+    from math import lgamma, log
+
+    rng = np.random.default_rng(4)
+    mean = np.concatenate([rng.lognormal(0.0, 1.3, 400), [0.0, 150.0, 199.0]])
+    variance = mean * rng.choice([0.7, 1.0, 1.5, 4.0, 20.0], mean.size)
+    levels = (0.005, 0.165, 0.5, 0.835, 0.995)
+    got = count_quantiles(mean, variance, levels)
+    ks = np.arange(2000)
+    for i, (m, v) in enumerate(zip(mean, variance, strict=True)):
+        if m == 0:
+            expected = np.zeros(len(levels))
+        else:
+            if v > m:
+                r, q = m * m / (v - m), 1 - m / v
+                log_pmf = [lgamma(k + r) - lgamma(r) - lgamma(k + 1) + r * log(1 - q) + k * log(q) for k in ks]
+            else:
+                log_pmf = [k * log(m) - m - lgamma(k + 1) for k in ks]
+            cdf = np.cumsum(np.exp(log_pmf))
+            expected = np.array([np.argmax(cdf >= u - 1e-12) for u in levels], float)
+        np.testing.assert_array_equal(got[i], expected, err_msg=f"mean {m}, variance {v}")

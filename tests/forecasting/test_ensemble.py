@@ -11,7 +11,8 @@ import pytest
 
 from forecasting import DemandHistory
 from forecasting.baselines import IntermittentForecaster
-from forecasting.ensemble import EnsemblePredictor, combine, load_model
+from forecasting.ensemble import DEFAULT_WEIGHTS, EnsemblePredictor, combine, load_model
+from forecasting.errors import ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.gbt import GradientBoostedForecaster
 from forecasting.lstm.estimator import ArtifactError, LSTMPredictor
@@ -36,11 +37,42 @@ def test_combine_averages_every_row_and_names_a_members_fallback() -> None:
     assert c.model_version == "mix(a+b)"
 
 
+def test_combine_weights_the_members_and_refuses_weights_that_are_not_one() -> None:
+    a = DemandForecast(np.full((1, 2), 2.0), np.full((1, 2), 4.0), np.array(["lstm"]), "a")
+    b = DemandForecast(np.full((1, 2), 5.0), np.full((1, 2), 8.0), np.array(["lightgbm"]), "b")
+    c = combine("mix", [a, b], (2.0, 1.0))
+    assert c.mean.tolist() == [[3.0, 3.0]] and c.variance.tolist() == [[pytest.approx(16 / 3)] * 2]
+    for bad in ((1.0,), (1.0, -1.0), (0.0, 0.0), (1.0, float("nan"))):
+        with pytest.raises(ForecastError, match="ensemble weights"):
+            combine("mix", [a, b], bad)
+
+
 @pytest.fixture(scope="module")
 def ensemble() -> EnsemblePredictor:
     trees = GradientBoostedForecaster(horizon=14, rounds=20, train_days=56).fit(_history())
     lstm = LSTMPredictor.load(LSTM_FIXTURE, device="cpu")
-    return EnsemblePredictor({"lstm": lstm, "lightgbm": trees, "croston": IntermittentForecaster("croston")})
+    return EnsemblePredictor(
+        {"lstm": lstm, "lightgbm": trees, "croston": IntermittentForecaster("croston")}, DEFAULT_WEIGHTS
+    )
+
+
+def test_the_weights_travel_with_the_folder_and_name_the_version(ensemble: EnsemblePredictor, tmp_path: Path) -> None:
+    assert ensemble.weights == pytest.approx(DEFAULT_WEIGHTS)
+    parts = {n: m.predict(_history(), 14) for n, m in ensemble.members.items()}
+    by_hand = sum(DEFAULT_WEIGHTS[n] * parts[n].mean for n in parts)
+    np.testing.assert_allclose(ensemble.predict(_history(), 14).mean, by_hand)
+    equal = EnsemblePredictor(ensemble.members)
+    assert equal.version != ensemble.version and list(equal.weights.values()) == [pytest.approx(1 / 3)] * 3
+    # a folder from before weights (no "weights" in config.json) averages equally under its old version
+    equal.save(tmp_path / "old")
+    config = tmp_path / "old" / "config.json"
+    raw = json.loads(config.read_text())
+    del raw["weights"]
+    config.write_text(json.dumps(raw))
+    old = load_model(tmp_path / "old", device="cpu")
+    assert isinstance(old, EnsemblePredictor) and old.version == equal.version
+    with pytest.raises(ForecastError, match="the members are"):
+        EnsemblePredictor(ensemble.members, {"lstm": 1.0})
 
 
 def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor, tmp_path: Path) -> None:
@@ -53,7 +85,7 @@ def test_folder_round_trip_gives_identical_forecasts(ensemble: EnsemblePredictor
     np.testing.assert_array_equal(loaded.predict(_history(), 14).mean, forecast.mean)
     assert isinstance(load_model(LSTM_FIXTURE, device="cpu"), LSTMPredictor)
     # the two-member ensemble of earlier versions still loads
-    older = EnsemblePredictor({k: v for k, v in ensemble.members.items() if k != "croston"})
+    older = EnsemblePredictor({k: v for k, v in ensemble.members.items() if k != "croston"})  # equal weights
     older.save(tmp_path / "older")
     assert load_model(tmp_path / "older", device="cpu").version == older.version != ensemble.version
 

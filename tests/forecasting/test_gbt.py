@@ -49,3 +49,19 @@ def test_learns_a_weekly_pattern_better_than_the_moving_average() -> None:
 def test_predict_before_fit_says_what_to_do() -> None:
     with pytest.raises(ValueError, match="call fit"):
         GradientBoostedForecaster().predict(_history(np.ones((1, 60))), 28)
+
+
+def test_the_month_is_used_only_with_two_years_of_history(tmp_path) -> None:
+    y = np.random.default_rng(2).poisson(2.0, (30, 800)).astype(float)
+    long = _history(y, end_day=19_000)
+    short = _history(y[:, -400:], end_day=19_000)
+    month = FEATURES.index("month")
+    assert features_at(short, 400, 28, yearly=False)[:, month].max() == 0
+    assert features_at(short, 400, 28)[:, month].max() > 0
+    fast = {"rounds": 5, "train_days": 56}
+    short_model = GradientBoostedForecaster(**fast).fit(short)
+    long_model = GradientBoostedForecaster(**fast).fit(long)
+    assert (short_model.yearly, long_model.yearly) == (False, True)
+    loaded = GradientBoostedForecaster.load(short_model.save(tmp_path / "short"))
+    assert loaded.yearly is False and loaded.version == short_model.version
+    np.testing.assert_array_equal(loaded.predict(short, 28).mean, short_model.predict(short, 28).mean)

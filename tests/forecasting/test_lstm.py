@@ -28,7 +28,7 @@ def history(y: np.ndarray, end_day: int = 19_000, observed: np.ndarray | None = 
 def test_windows_have_the_declared_shapes_and_mask_days_before_the_history() -> None:
     y = np.arange(20, dtype=float)[None, :].repeat(2, axis=0)
     h = history(y)
-    batch = windows(h, np.zeros((2, 3), np.int64), np.array([0, 1]), np.array([5, 20]), 8, 4, with_target=False)
+    batch = windows(h, np.zeros((2, 3), np.int64), np.array([0, 1]), np.array([5, 20]), 8, 4, False, yearly=True)
     assert batch.past.shape == (2, 8, PAST) and batch.future.shape == (2, 4, FUTURE)
     assert batch.past[0, :3, 1].tolist() == [0, 0, 0] and batch.past[0, :3, 0].tolist() == [0, 0, 0]
     assert batch.scale[0] == pytest.approx(1 + np.mean([0, 1, 2, 3, 4]))
@@ -36,6 +36,29 @@ def test_windows_have_the_declared_shapes_and_mask_days_before_the_history() -> 
     shapes = DemandLSTM.input_shapes(8, 4)
     assert shapes["past"][1:] == (8, PAST) and shapes["future"][1:] == (4, FUTURE)
     assert calendar(np.array([0]))[0, :7].tolist() == [0, 0, 0, 1, 0, 0, 0], "1970-01-01 was a Thursday"
+
+
+def test_without_yearly_cycles_the_month_and_day_of_year_are_zero_and_the_weekday_stays() -> None:
+    h = history(np.ones((1, 30)))
+    args = (h, np.zeros((1, 3), np.int64), np.array([0]), np.array([30]), 8, 4, False)
+    with_year, without = windows(*args, yearly=True), windows(*args, yearly=False)
+    calendar_at = PAST - 11  # the calendar is the last block of the past features
+    assert np.abs(with_year.past[..., calendar_at + 7 :]).sum() > 0 and np.abs(with_year.future[..., 7:11]).sum() > 0
+    assert not without.past[..., calendar_at + 7 :].any() and not without.future[..., 7:11].any()
+    np.testing.assert_array_equal(without.past[..., : calendar_at + 7], with_year.past[..., : calendar_at + 7])
+    np.testing.assert_array_equal(without.future[..., :7], with_year.future[..., :7])
+
+
+def test_a_model_trained_on_under_two_years_drops_the_yearly_calendar_through_save_and_load(
+    weekly, tmp_path: Path
+) -> None:
+    train, _, model = weekly
+    assert train.days < 730 and model.facts["yearly_calendar"] is False and model.yearly is False
+    model.save(tmp_path / "model")
+    assert LSTMPredictor.load(tmp_path / "model", device="cpu").yearly is False
+    with_year = LSTMPredictor(model.network, model.config, {**model.facts, "yearly_calendar": True}, device="cpu")
+    assert with_year.version != model.version, "the calendar choice is part of what the version names"
+    assert not np.array_equal(with_year.predict(train, 28).mean, model.predict(train, 28).mean)
 
 
 def test_likelihood_matches_torch_negative_binomial() -> None:
@@ -112,7 +135,7 @@ def test_short_series_fall_back_and_say_so(weekly) -> None:
 
 def test_an_artifact_of_the_first_format_still_loads() -> None:
     model = LSTMPredictor.load(FIXTURE, device="cpu")
-    assert model.version == "lstm-c6dd5d135646"
+    assert model.version == "lstm-c6dd5d135646" and model.yearly, "older artifacts were trained with the month"
     y = np.random.default_rng(1).poisson(2.0, (8, 120)).astype(float)
     mean = model.predict(history(y), 14).mean
     np.testing.assert_allclose(
