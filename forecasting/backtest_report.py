@@ -15,9 +15,10 @@ COLUMNS = ("wrmsse", "rmsse_total", "wmase", "wspl", "p90_coverage", "bias", "fi
 
 def table(result: BacktestResult) -> str:
     summary = result.summary()
-    lines = [f"{'model':<28}" + "".join(f"{c:>14}" for c in COLUMNS), "-" * (28 + 14 * len(COLUMNS))]
+    width = max(28, *(len(m) + 2 for m in summary))
+    lines = [f"{'model':<{width}}" + "".join(f"{c:>14}" for c in COLUMNS), "-" * (width + 14 * len(COLUMNS))]
     for model, scores in sorted(summary.items(), key=lambda kv: kv[1]["wrmsse"]):
-        lines.append(f"{model:<28}" + "".join(f"{scores[c]:>14.4f}" for c in COLUMNS))
+        lines.append(f"{model:<{width}}" + "".join(f"{scores[c]:>14.4f}" for c in COLUMNS))
     hindsight = result.hindsight_summary()
     if hindsight:
         lines.append(

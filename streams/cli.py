@@ -372,13 +372,14 @@ def bench_score(
     device: DeviceOption = "auto",
     threads: Annotated[int, typer.Option(help="torch CPU threads (the target is 2 cores).")] = 2,
     repeats: Annotated[int, typer.Option(help="Timed runs after a warm-up; the best counts.")] = 3,
+    model: Annotated[str, typer.Option(help="lstm, or ensemble (the default LSTM + LightGBM + Croston).")] = "lstm",
 ) -> None:
-    """LSTM scoring speed: batched forward passes over many series, then the M5 quantiles of every day."""
+    """Scoring speed: batched forward passes over many series, then the M5 quantiles of every day."""
     import json
 
     from forecasting.scoring_bench import run_scoring_bench
 
-    figures = run_scoring_bench(series, days, horizon, device, threads, repeats).as_dict()
+    figures = run_scoring_bench(series, days, horizon, device, threads, repeats, model=model).as_dict()
     for name, value in figures.items():
         typer.echo(f"{name:<20}{value}")
     typer.echo(json.dumps(figures, separators=(",", ":")))

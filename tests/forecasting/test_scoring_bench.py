@@ -30,3 +30,10 @@ def test_bench_reports_figures_and_a_json_last_line(capsys: pytest.CaptureFixtur
     assert exit_.value.code == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["series"] == 200 and report["total_seconds"] > 0 and report["device"] == "cpu"
+
+
+def test_bench_scores_the_default_ensemble_too() -> None:
+    figures = run_scoring_bench(series=200, days=60, horizon=14, device="cpu", threads=1, repeats=1, model="ensemble")
+    assert figures.model == "ensemble" and figures.predict_seconds > 0 and figures.quantile_seconds > 0
+    with pytest.raises(ValueError, match="model: expected one of"):
+        run_scoring_bench(series=10, days=60, model="arima")
