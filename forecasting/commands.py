@@ -61,13 +61,13 @@ def default_config(seed: int = 0, max_epochs: int | None = None) -> LSTMConfig:
 
 def train_model(
     data: Path, out: Path, *, config: LSTMConfig, kind: str = DEFAULT_MODEL, device: str = "auto",
-    progress: Progress = lambda _: None, stage: Callable[[str], None] = lambda _: None,
+    progress: Progress = lambda _: None, stage: Callable[[str], None] = lambda _: None, calendar: Path | None = None,
 ) -> LSTMPredictor | EnsemblePredictor:  # fmt: skip
     """Train a forecaster of ``kind`` on all of ``data`` and save it to ``out`` (created if missing);
     ``progress`` hears every LSTM epoch, ``stage`` each step after it."""
     if kind not in MODEL_KINDS:
         raise ForecastError(f"model kind {kind!r}: choose one of {sorted(MODEL_KINDS)}")
-    series = read_long_table(data)
+    series = read_long_table(data, calendar)
     lstm = LSTMEstimator(config).fit(
         series.history, locations=_static(series.location), categories=_static(series.category), device=device,
         progress=progress,
@@ -177,11 +177,11 @@ def _fixed(model: Any) -> Callable[[DemandHistory], Any]:
 
 def run_backtest_command(
     data: Path, out: Path, *, origins: int = 3, horizon: int = 28, models: dict[str, Model],
-    progress: Callable[[str], None] = lambda _: None, plot_model: str | None = None,
+    progress: Callable[[str], None] = lambda _: None, plot_model: str | None = None, calendar: Path | None = None,
 ) -> tuple[BacktestResult, BacktestFiles, dict[str, Any]]:  # fmt: skip
     """Run the backtest on ``data`` and write ``scores.csv`` (per series, model and origin), ``fans.png`` and
     ``summary.json`` (the same object as the command's last line) into ``out``."""
-    series = read_long_table(data)
+    series = read_long_table(data, calendar)
     result = run_backtest(series.history, models, origins, horizon, progress)
     out.mkdir(parents=True, exist_ok=True)
     files = BacktestFiles(out / "scores.csv", out / "fans.png", out / "summary.json")

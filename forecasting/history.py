@@ -16,6 +16,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
+from forecasting.calendar import EventCalendar
 from forecasting.errors import ForecastError
 
 __all__ = ["ClickAction", "DemandHistory", "HistoryError"]
@@ -62,6 +63,7 @@ class DemandHistory:
             series' first event, or a stockout day whose sales are censored.
         clicks: optional ``[n, T, 4]`` float32 counts by :class:`ClickAction`.
         price: optional ``[n, T]`` float32 unit price, nan where unknown.
+        calendar: optional event and SNAP days (``forecasting.calendar``), past and future alike.
     """
 
     series_ids: npt.NDArray[np.object_] | npt.NDArray[np.str_]
@@ -70,6 +72,7 @@ class DemandHistory:
     observed: npt.NDArray[np.bool_]
     clicks: npt.NDArray[np.float32] | None = None
     price: npt.NDArray[np.float32] | None = None
+    calendar: EventCalendar | None = None
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.series_ids)
@@ -155,6 +158,7 @@ class DemandHistory:
             observed=self.observed[:, first:end],
             clicks=None if self.clicks is None else self.clicks[:, first:end],
             price=None if self.price is None else self.price[:, first:end],
+            calendar=self.calendar,
         )
 
     def observed_days(self) -> npt.NDArray[np.int64]:

@@ -17,13 +17,14 @@ Errors name the column and the first offending rows, so a user can fix their exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from forecasting.calendar import read_calendar
 from forecasting.errors import ForecastError
 from forecasting.history import ClickAction, DemandHistory
 
@@ -45,8 +46,9 @@ class SeriesTable:
     category: npt.NDArray[np.object_]
 
 
-def read_long_table(path: str | Path) -> SeriesTable:
-    """Read a parquet or CSV long table (chosen by the file suffix) and build the series."""
+def read_long_table(path: str | Path, calendar: str | Path | None = None) -> SeriesTable:
+    """Read a parquet or CSV long table (chosen by the file suffix) and build the series; ``calendar``, a
+    ``forecasting.calendar`` table of event and SNAP days, goes with the history."""
     path = Path(path)
     if not path.is_file():
         raise LongTableError(f"{path}: no such file; pass a parquet or CSV file with columns id, date, quantity")
@@ -56,7 +58,10 @@ def read_long_table(path: str | Path) -> SeriesTable:
         frame = pd.read_csv(path, dtype={"id": str})
     else:
         raise LongTableError(f"{path}: unknown format {path.suffix!r}; use .parquet or .csv")
-    return series_from_frame(frame)
+    series = series_from_frame(frame)
+    if calendar is None:
+        return series
+    return replace(series, history=replace(series.history, calendar=read_calendar(calendar)))
 
 
 def series_from_frame(frame: pd.DataFrame) -> SeriesTable:

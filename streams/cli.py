@@ -224,6 +224,10 @@ DataOption = Annotated[
     Path, typer.Option("--data", help="Long table (parquet/CSV: id, date, quantity, ...) or a worker-state export.")
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
+CalendarOption = Annotated[
+    Path | None,
+    typer.Option("--calendar", help="Table of event and SNAP days, past and future (date, event*, snap_*)."),
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of weights and sampled training windows.")]
 
 
@@ -238,6 +242,7 @@ def train(
         str | None,
         typer.Option("--kind", help="lstm, or ensemble (LSTM + LightGBM + Croston); default: the backtest's pick."),
     ] = None,
+    calendar: CalendarOption = None,
 ) -> None:
     """Train the default forecaster (LSTM + LightGBM + Croston, 2:2:1; LSTM early-stopped on the last 28 days)."""
     from rich.console import Console
@@ -265,7 +270,8 @@ def train(
             bar.update(tasks[report.phase], completed=report.epoch, figures=str(report).split(": ", 1)[1])
 
         model = train_model(data, out, config=default_config(seed, max_epochs), kind=kind or DEFAULT_MODEL,
-                            device=device, progress=show, stage=lambda text: console.print(text))  # fmt: skip
+                            device=device, progress=show, stage=lambda text: console.print(text),
+                            calendar=calendar)  # fmt: skip
         for task in bar.tasks:  # early stopping ends before max_epochs: close the bar
             bar.update(task.id, total=task.completed)
     lstm = model.members["lstm"] if isinstance(model, EnsemblePredictor) else model
@@ -284,13 +290,14 @@ def forecast(
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
     horizon: Annotated[int, typer.Option("--horizon", help="Days after the data's last date.")] = 28,
     device: DeviceOption = "auto",
+    calendar: CalendarOption = None,
 ) -> None:
     """Forecast every series of the data from the day after its last date: mean and M5 quantiles per day."""
     from forecasting.commands import forecast_frame, write_forecast
     from forecasting.ensemble import load_model
     from forecasting.long_table import read_long_table
 
-    frame = forecast_frame(load_model(model, device=device), read_long_table(data), horizon)
+    frame = forecast_frame(load_model(model, device=device), read_long_table(data, calendar), horizon)
     write_forecast(frame, out)
     methods = frame.drop_duplicates("id")["method"].value_counts().to_dict()
     typer.echo(f"{out}: {frame['id'].nunique()} series x {horizon} days; methods {methods}")
@@ -311,6 +318,7 @@ def backtest(
     device: DeviceOption = "auto",
     seed: SeedOption = 0,
     jobs: Annotated[int, typer.Option("--jobs", help="Processes for statsforecast.")] = 1,
+    calendar: CalendarOption = None,
 ) -> None:
     """Rolling-origin backtest of every model; a table, then one JSON line (models -> wrmsse, wspl, ...)."""
     import json
@@ -321,7 +329,13 @@ def backtest(
     chosen = tuple(m.strip() for m in models.split(",") if m.strip()) if models else ()
     specs = backtest_models(device=device, seed=seed, statsforecast=statsforecast, n_jobs=jobs, only=chosen)
     result, files, report = run_backtest_command(
-        data, out, origins=origins, horizon=horizon, models=specs, progress=lambda m: typer.echo(m, err=True)
+        data,
+        out,
+        origins=origins,
+        horizon=horizon,
+        models=specs,
+        progress=lambda m: typer.echo(m, err=True),
+        calendar=calendar,
     )
     typer.echo(table(result))
     typer.echo(f"per-series scores: {files.scores_csv}; forecast fans ({report['plot_model']}): {files.fans_png}")

@@ -34,7 +34,7 @@ from forecasting.baselines import IntermittentForecaster
 from forecasting.errors import ArtifactError, ArtifactMismatch, ForecastError
 from forecasting.forecast import DemandForecast
 from forecasting.history import DemandHistory, has_yearly_cycles
-from forecasting.lstm.features import CALENDAR, FUTURE, PAST, bucket, windows
+from forecasting.lstm.features import CALENDAR, FUTURE, FUTURE_V1, PAST, PAST_V1, bucket, windows
 from forecasting.lstm.network import DemandLSTM, NetworkConfig
 from forecasting.lstm.training import Progress, TrainingConfig, to_tensors, train
 
@@ -66,11 +66,9 @@ def static_ids(
     series_ids: npt.NDArray[Any], network: NetworkConfig, locations: npt.NDArray[Any] | None = None,
     categories: npt.NDArray[Any] | None = None,
 ) -> npt.NDArray[np.int64]:  # fmt: skip
-    """``[n, 3]`` hashed buckets of id, location and category; the location defaults to the part of a
-    ``sku|location`` id after the bar (the worker's keys), the category to unknown."""
+    """``[n, 3]`` hashed buckets of id, location (:func:`location_names`) and category (unknown by default)."""
     ids = np.asarray(series_ids, dtype=object)
-    if locations is None:
-        locations = np.array([str(i).split("|", 1)[1] if "|" in str(i) else "" for i in ids], dtype=object)
+    locations = location_names(ids, locations)
     if categories is None:
         categories = np.full(len(ids), "", dtype=object)
     return np.stack(
@@ -81,6 +79,13 @@ def static_ids(
         ],
         axis=1,
     )
+
+
+def location_names(series_ids: npt.NDArray[Any], locations: npt.NDArray[Any] | None) -> npt.NDArray[np.object_]:
+    """``locations`` as given, else the part of a ``sku|location`` id after the bar (the worker's keys)."""
+    if locations is not None:
+        return np.asarray(locations, dtype=object)
+    return np.array([str(i).split("|", 1)[1] if "|" in str(i) else "" for i in series_ids], dtype=object)
 
 
 def fingerprint(history: DemandHistory) -> str:
@@ -106,12 +111,13 @@ class LSTMEstimator:
         ids = static_ids(history.series_ids, self.config.network, locations, categories)
         chosen = resolve_device(device)
         yearly = has_yearly_cycles(history.days)
-        result = train(network, history, ids, self.config.training, chosen, progress, yearly=yearly)
+        where = location_names(history.series_ids, locations) if self.config.network.past_features == PAST else None
+        result = train(network, history, ids, self.config.training, chosen, progress, yearly=yearly, locations=where)
         if self.config.refit:
             torch.manual_seed(self.config.training.seed)
             network = DemandLSTM(self.config.network)
             refit = train(network, history, ids, self.config.training, chosen, progress, epochs=result.best_epoch,
-                          yearly=yearly)  # fmt: skip
+                          yearly=yearly, locations=where)  # fmt: skip
         facts = {
             "data_fingerprint": fingerprint(history),
             "series": history.n,
@@ -124,6 +130,7 @@ class LSTMEstimator:
             "refit": self.config.refit,
             "level": float(np.clip(result.level_ratio, 0.5, 2.0)) if self.config.calibrate_level else 1.0,
             "yearly_calendar": yearly,
+            "event_calendar": history.calendar is not None,
         }
         network.load_state_dict(refit.state if self.config.refit else result.state)
         return LSTMPredictor(network.cpu().eval(), self.config, facts)
@@ -162,6 +169,8 @@ class LSTMPredictor:
         trained = self.config.training.horizon
         n = history.n
         ids = static_ids(history.series_ids, self.config.network, locations, categories)
+        flags = self.config.network.past_features == PAST  # networks of the first layout have no event flags
+        where = location_names(history.series_ids, locations) if flags else None
         mean = np.zeros((n, trained))
         variance = np.zeros((n, trained))
         origins = np.full(n, history.days)
@@ -169,7 +178,7 @@ class LSTMPredictor:
             for start in range(0, n, batch_size):
                 rows = np.arange(start, min(start + batch_size, n))
                 batch = windows(history, ids, rows, origins[rows], self.config.training.context, trained, False,
-                                yearly=self.yearly)  # fmt: skip
+                                yearly=self.yearly, locations=where)  # fmt: skip
                 mu, alpha = self.network(**to_tensors(batch, self.device))
                 mu = mu * self.level
                 mean[rows] = mu.double().cpu().numpy()
@@ -198,8 +207,8 @@ class LSTMPredictor:
             "refit": self.config.refit,
             "calibrate_level": self.config.calibrate_level,
             "features": {
-                "past": PAST,
-                "future": FUTURE,
+                "past": self.config.network.past_features,
+                "future": self.config.network.future_features,
                 "calendar": CALENDAR,
                 "scaling": "1 + mean observed demand of the context",
             },
@@ -225,10 +234,12 @@ class LSTMPredictor:
             raise ArtifactError(
                 f"{folder}: artifact format {raw.get('format')!r}, this version reads {ARTIFACT_FORMAT}"
             )
-        if raw["features"]["past"] != PAST or raw["features"]["future"] != FUTURE:
+        layout = (raw["features"]["past"], raw["features"]["future"])
+        if layout not in ((PAST, FUTURE), (PAST_V1, FUTURE_V1)):
             raise ArtifactError(f"{folder}: built for other features ({raw['features']}); retrain it")
+        network_settings = {"past_features": layout[0], "future_features": layout[1], **raw["network"]}
         config = LSTMConfig(
-            NetworkConfig(**raw["network"]),
+            NetworkConfig(**network_settings),
             TrainingConfig(**raw["training"]),
             raw["min_history"],
             raw.get("refit", False),
@@ -246,5 +257,5 @@ def _rows(history: DemandHistory, keep: npt.NDArray[np.bool_]) -> DemandHistory:
     return DemandHistory(
         history.series_ids[keep], history.demand[keep], history.end_day, history.observed[keep],
         None if history.clicks is None else history.clicks[keep],
-        None if history.price is None else history.price[keep],
+        None if history.price is None else history.price[keep], history.calendar,
     )  # fmt: skip

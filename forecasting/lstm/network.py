@@ -28,6 +28,8 @@ class NetworkConfig:
     location_buckets: int = 64
     category_buckets: int = 256
     small_dim: int = 4
+    past_features: int = PAST  # PAST_V1 / FUTURE_V1 for networks saved before the event flags
+    future_features: int = FUTURE
 
     def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -44,11 +46,11 @@ class DemandLSTM(nn.Module):
         self.category_embedding = nn.Embedding(config.category_buckets, config.small_dim)
         static = config.id_dim + 2 * config.small_dim + 1
         self.encoder = nn.LSTM(
-            PAST + static, config.hidden, num_layers=config.layers, batch_first=True,
+            config.past_features + static, config.hidden, num_layers=config.layers, batch_first=True,
             dropout=config.dropout if config.layers > 1 else 0.0,
         )  # fmt: skip
         self.head = nn.Sequential(
-            nn.Linear(config.hidden + FUTURE + static, config.hidden),
+            nn.Linear(config.hidden + config.future_features + static, config.hidden),
             nn.ReLU(),
             nn.Dropout(config.dropout),
             nn.Linear(config.hidden, 2),

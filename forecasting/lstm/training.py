@@ -110,11 +110,12 @@ def train(
     epochs: int | None = None,
     *,
     yearly: bool,
+    locations: npt.NDArray[np.object_] | None = None,
 ) -> TrainingResult:
     """Train ``network`` in place. With ``epochs`` unset: early stopping on the validation period (the last
     ``horizon`` days) and windows that end before it. With ``epochs``: that many epochs over windows up to the
     end of the history (the refit after the number of epochs is known). ``yearly``: whether the windows carry
-    the yearly calendar (``forecasting.lstm.features``)."""
+    the yearly calendar, ``locations`` the event flags (``forecasting.lstm.features.windows``)."""
     started = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -144,7 +145,9 @@ def train(
         losses = []
         for start in range(0, len(pick), config.batch_size):
             sel = slice(start, start + config.batch_size)
-            batch = windows(history, static_ids, train_rows[pick[sel]], origins[sel], c, h, True, yearly=yearly)
+            batch = windows(
+                history, static_ids, train_rows[pick[sel]], origins[sel], c, h, True, yearly=yearly, locations=locations
+            )
             assert batch.target is not None and batch.target_observed is not None
             mu, alpha = network(**to_tensors(batch, device))
             loss = training_loss(
@@ -161,7 +164,8 @@ def train(
             best_epoch = epoch
             continue
         nll, ratio, wrmsse = evaluate(network, history, static_ids, val_rows, val_origins, config, device,
-                                      share[val_rows], scale[val_rows], yearly=yearly)  # fmt: skip
+                                      share[val_rows], scale[val_rows], yearly=yearly,
+                                      locations=locations)  # fmt: skip
         progress(EpochReport("fit", epoch, config.max_epochs, float(np.mean(losses)), nll, ratio, wrmsse))
         # the likelihood decides, not the WRMSSE (shown): on one 28-day period the WRMSSE picked under-trained
         # epochs (an origin's bias fell to -40 %)
@@ -186,6 +190,7 @@ def evaluate(
     scale: npt.NDArray[np.float64],
     *,
     yearly: bool,
+    locations: npt.NDArray[np.object_] | None = None,
 ) -> tuple[float, float, float]:
     """Mean negative-binomial NLL of the windows (rows, origins), the ratio of their actual total to the
     forecast total (the level calibration), and their WRMSSE with the rows' revenue ``share`` and naive MSE
@@ -197,7 +202,7 @@ def evaluate(
         for start in range(0, len(rows), 4096):
             sel = slice(start, start + 4096)
             batch = windows(history, static_ids, rows[sel], origins[sel], config.context, config.horizon, True,
-                            yearly=yearly)  # fmt: skip
+                            yearly=yearly, locations=locations)  # fmt: skip
             assert batch.target is not None and batch.target_observed is not None
             mask = torch.from_numpy(batch.target_observed).to(device)
             mu, alpha = network(**to_tensors(batch, device))

@@ -11,7 +11,7 @@ import torch
 from forecasting import DemandHistory, Forecaster, MovingAverageForecaster
 from forecasting.count_quantiles import count_quantiles
 from forecasting.lstm.estimator import ArtifactError, LSTMConfig, LSTMEstimator, LSTMPredictor
-from forecasting.lstm.features import FUTURE, PAST, calendar, windows
+from forecasting.lstm.features import FUTURE, FUTURE_V1, PAST, PAST_V1, calendar, windows
 from forecasting.lstm.network import DemandLSTM, NetworkConfig, negative_binomial_nll
 from forecasting.lstm.training import TrainingConfig
 
@@ -28,8 +28,12 @@ def history(y: np.ndarray, end_day: int = 19_000, observed: np.ndarray | None = 
 def test_windows_have_the_declared_shapes_and_mask_days_before_the_history() -> None:
     y = np.arange(20, dtype=float)[None, :].repeat(2, axis=0)
     h = history(y)
-    batch = windows(h, np.zeros((2, 3), np.int64), np.array([0, 1]), np.array([5, 20]), 8, 4, False, yearly=True)
+    args = (h, np.zeros((2, 3), np.int64), np.array([0, 1]), np.array([5, 20]), 8, 4, False)
+    batch = windows(*args, yearly=True, locations=np.array(["L", "L"], dtype=object))
     assert batch.past.shape == (2, 8, PAST) and batch.future.shape == (2, 4, FUTURE)
+    first_layout = windows(*args, yearly=True)  # networks saved before the event flags
+    assert first_layout.past.shape == (2, 8, PAST_V1) and first_layout.future.shape == (2, 4, FUTURE_V1)
+    np.testing.assert_array_equal(first_layout.past, batch.past[..., :PAST_V1])
     assert batch.past[0, :3, 1].tolist() == [0, 0, 0] and batch.past[0, :3, 0].tolist() == [0, 0, 0]
     assert batch.scale[0] == pytest.approx(1 + np.mean([0, 1, 2, 3, 4]))
     assert batch.past[0, 3:, 0] * batch.scale[0] == pytest.approx([0, 1, 2, 3, 4])
@@ -42,7 +46,7 @@ def test_without_yearly_cycles_the_month_and_day_of_year_are_zero_and_the_weekda
     h = history(np.ones((1, 30)))
     args = (h, np.zeros((1, 3), np.int64), np.array([0]), np.array([30]), 8, 4, False)
     with_year, without = windows(*args, yearly=True), windows(*args, yearly=False)
-    calendar_at = PAST - 11  # the calendar is the last block of the past features
+    calendar_at = PAST_V1 - 11  # the calendar is the last block of the first layout's past features
     assert np.abs(with_year.past[..., calendar_at + 7 :]).sum() > 0 and np.abs(with_year.future[..., 7:11]).sum() > 0
     assert not without.past[..., calendar_at + 7 :].any() and not without.future[..., 7:11].any()
     np.testing.assert_array_equal(without.past[..., : calendar_at + 7], with_year.past[..., : calendar_at + 7])
