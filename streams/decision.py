@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from forecasting import DemandForecast, DemandHistory, Forecaster, MovingAverageForecaster
+from forecasting.calendar import EventCalendar, read_calendar
 from policies import ItemParams, OrderDecision, explain, inventory_position, order_up_to, shelf_stock
 from policies.calibration import Calibration, level_residuals
 from schemas import ReorderCommand, command_id, encode_command
@@ -42,8 +43,11 @@ def day_date(day: int) -> date:
     return _EPOCH + timedelta(days=day)
 
 
-def demand_history(rows: DecisionRows, window: int, settings: Settings) -> DemandHistory:
-    """Daily history for days ``window - history_days .. window - 1`` from the stored buckets.
+def demand_history(
+    rows: DecisionRows, window: int, settings: Settings, calendar: EventCalendar | None = None
+) -> DemandHistory:
+    """Daily history for days ``window - history_days .. window - 1`` from the stored buckets, with the
+    worker's event calendar (``settings.calendar_path``).
 
     Days before a series' first event, and days on which it was out of stock (an inventory event left on hand
     at or below zero, or on hand carried forward from earlier days is), are unobserved.
@@ -64,6 +68,7 @@ def demand_history(rows: DecisionRows, window: int, settings: Settings) -> Deman
         end_day=window - 1,
         observed=observed,
         clicks=clicks.astype(np.float32),
+        calendar=calendar,
     )
 
 
@@ -121,6 +126,8 @@ class DecisionEngine:
     def __init__(self, settings: Settings, forecaster: Forecaster | None = None) -> None:
         self.settings = settings
         self.forecaster = forecaster or baseline(settings)
+        # read once at start: a missing or malformed file is a configuration error, reported before any decision
+        self.calendar = None if settings.calendar_path is None else read_calendar(settings.calendar_path)
         self._calibrations: dict[tuple[int, str, str], tuple[npt.NDArray[np.float64] | None, int]] = {}
 
     def item_params(self, header: npt.NDArray[np.void]) -> ItemParams:
@@ -145,7 +152,7 @@ class DecisionEngine:
         n = len(rows.keys)
         if n == 0:
             return DecisionOutcome([], [], 0)
-        history = demand_history(rows, window, self.settings)
+        history = demand_history(rows, window, self.settings, self.calendar)
         header = rows.header
         params = self.item_params(header)
         horizon = int(np.ceil(params.protection_days.max()))

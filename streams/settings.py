@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of a trained forecaster (`restock train --out`); unset: the moving-average baseline.",
     )
+    calendar_path: Path | None = Field(
+        default=None,
+        description="Table of event and SNAP days, past and future (forecasting.calendar), read at start; a model "
+        "trained with --calendar needs it to see them.",
+    )
     model_check_s: float = Field(default=30.0, gt=0, description="How often the model folder is checked for a new one.")
     forecast_device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where the forecaster runs: auto takes CUDA when torch sees a GPU."

@@ -4,8 +4,10 @@ import random
 from datetime import date, time
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from forecasting.calendar import CalendarError
 from schemas import DlqReason, decode_command
 from streams.decision import DecisionEngine, demand_history
 from streams.processor import InputEvent, PartitionProcessor, boundary_ms
@@ -301,3 +303,19 @@ def test_calibration_runs_once_a_week_and_a_restart_recomputes_the_same_commands
     restarted.feed(items, 500)
     assert restarted.commands == kept.commands and kept.commands
     assert len(calls) > 2 * weeks  # the forgetful run recomputed at every window
+
+
+def test_the_worker_history_carries_the_configured_calendar(make_input, tmp_path) -> None:
+    event_date = (np.datetime64("1970-01-01", "D") + np.timedelta64(DAY0 + 3, "D")).astype(str)
+    pd.DataFrame({"date": [event_date], "event": ["Launch"]}).to_csv(tmp_path / "calendar.csv", index=False)
+    settings = Settings(calendar_path=tmp_path / "calendar.csv")
+    engine = DecisionEngine(settings)
+    run = Run(settings, MemoryPartitionStore(), {Topic.ORDERS, Topic.INVENTORY}).feed(history(make_input, 20), 13)
+    rows = run.processor.prepare_decision(DAY0 + 20)
+    history_ = demand_history(rows, DAY0 + 20, settings, engine.calendar)
+    assert history_.calendar is not None
+    flags = history_.calendar.events_on(history_.day_numbers())
+    assert flags.sum() == 1 and history_.day_numbers()[flags == 1].tolist() == [DAY0 + 3]
+    (tmp_path / "broken.csv").write_text("day\n2024-01-01\n")
+    with pytest.raises(CalendarError, match="no 'date' column"):
+        DecisionEngine(Settings(calendar_path=tmp_path / "broken.csv"))
