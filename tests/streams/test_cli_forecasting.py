@@ -110,3 +110,23 @@ def test_forecast_output_must_be_parquet(tmp_path: Path, cli: Cli, suffix: str) 
     code, _, err = cli("forecast", "--model", str(FIXTURE_MODEL), "--data", str(data), "--out",
                         str(tmp_path / f"f{suffix}"))  # fmt: skip
     assert code == 2 and "parquet" in err
+
+
+def test_train_and_forecast_take_a_calendar_and_a_bad_one_exits_2(tmp_path: Path, cli: Cli) -> None:
+    data = _long_table(tmp_path / "sales.csv", series=4, days=90, short=False)
+    dates = pd.date_range("2023-01-01", "2025-12-31", freq="7D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "event": "weekly promo"}).to_csv(tmp_path / "calendar.csv", index=False)
+    model = tmp_path / "model"
+    code, _, stderr = cli("train", "--data", str(data), "--out", str(model), "--device", "cpu", "--max-epochs", "1",
+                          "--kind", "lstm", "--calendar", str(tmp_path / "calendar.csv"))  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads((model / "config.json").read_text())["facts"]["event_calendar"] is True
+    out = tmp_path / "f.parquet"
+    code, _, stderr = cli("forecast", "--model", str(model), "--data", str(data), "--out", str(out), "--calendar",
+                          str(tmp_path / "calendar.csv"))  # fmt: skip
+    assert code == 0, stderr
+    assert len(pd.read_parquet(out)) == 4 * 28
+    (tmp_path / "bad.csv").write_text("date,snap_CA\n2024-01-01,7\n")
+    code, _, err = cli("forecast", "--model", str(model), "--data", str(data), "--out", str(out), "--calendar",
+                       str(tmp_path / "bad.csv"))  # fmt: skip
+    assert code == 2 and "snap_CA must be 0 or 1" in err
