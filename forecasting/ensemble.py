@@ -10,7 +10,7 @@ are named ``ensemble_tsb_fallback``, so a new item's command still says why.
 The default ensemble is the LSTM, LightGBM and Croston-SBA weighted 2 : 2 : 1 (``DEFAULT_WEIGHTS``): their
 biases differ in sign on the backtest (-8 %, -21 %, +10 %), so Croston keeps the total's bias within 10 %; as
 the weakest member alone (WRMSSE 0.867 against 0.828 and 0.838) it gets half a learned model's weight, which
-scored 0.826 against 0.828 for equal thirds (``benchmarks/README.md``; chosen on the same origins).
+scored 0.8277 against 0.8295 for equal thirds (``benchmarks/README.md``; chosen on the same origins).
 
 Folder: ``config.json`` (``class``, ``format``, ``members``, ``weights``, ``model_version``; a folder without
 ``weights``, from before them, averages equally) with one subfolder per member,
