@@ -108,10 +108,11 @@ class LSTMEstimator:
     ) -> LSTMPredictor:  # fmt: skip
         torch.manual_seed(self.config.training.seed)
         network = DemandLSTM(self.config.network)
-        ids = static_ids(history.series_ids, self.config.network, locations, categories)
+        names = location_names(history.series_ids, locations)
+        ids = static_ids(history.series_ids, self.config.network, names, categories)
         chosen = resolve_device(device)
         yearly = has_yearly_cycles(history.days)
-        where = location_names(history.series_ids, locations) if self.config.network.past_features == PAST else None
+        where = names if self.config.network.past_features == PAST else None
         result = train(network, history, ids, self.config.training, chosen, progress, yearly=yearly, locations=where)
         if self.config.refit:
             torch.manual_seed(self.config.training.seed)
@@ -168,9 +169,10 @@ class LSTMPredictor:
         day's moments repeat."""
         trained = self.config.training.horizon
         n = history.n
-        ids = static_ids(history.series_ids, self.config.network, locations, categories)
+        names = location_names(history.series_ids, locations)
+        ids = static_ids(history.series_ids, self.config.network, names, categories)
         flags = self.config.network.past_features == PAST  # networks of the first layout have no event flags
-        where = location_names(history.series_ids, locations) if flags else None
+        where = names if flags else None
         mean = np.zeros((n, trained))
         variance = np.zeros((n, trained))
         origins = np.full(n, history.days)
