@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecasting.errors import ForecastError
+from forecasting.table_file import read_table
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -67,16 +68,8 @@ class EventCalendar:
 
 def read_calendar(path: str | Path) -> EventCalendar:
     """Read a parquet or CSV calendar (chosen by the file suffix)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CalendarError(f"{path}: no such calendar file; pass a parquet or CSV table with a date column")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() in (".csv", ".gz"):
-        frame = pd.read_csv(path)
-    else:
-        raise CalendarError(f"{path}: unknown format {path.suffix!r}; use .parquet or .csv")
-    return calendar_from_frame(frame)
+    missing = "no such calendar file; pass a parquet or CSV table with a date column"
+    return calendar_from_frame(read_table(path, CalendarError, missing))
 
 
 def calendar_from_frame(frame: pd.DataFrame) -> EventCalendar:

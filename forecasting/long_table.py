@@ -27,6 +27,7 @@ import pandas as pd
 from forecasting.calendar import read_calendar
 from forecasting.errors import ForecastError
 from forecasting.history import ClickAction, DemandHistory
+from forecasting.table_file import read_table
 
 REQUIRED = ("id", "date", "quantity")
 CLICK_COLUMNS = tuple(f"clicks_{action.name.lower()}" for action in ClickAction)
@@ -49,16 +50,8 @@ class SeriesTable:
 def read_long_table(path: str | Path, calendar: str | Path | None = None) -> SeriesTable:
     """Read a parquet or CSV long table (chosen by the file suffix) and build the series; ``calendar``, a
     ``forecasting.calendar`` table of event and SNAP days, goes with the history."""
-    path = Path(path)
-    if not path.is_file():
-        raise LongTableError(f"{path}: no such file; pass a parquet or CSV file with columns id, date, quantity")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() in (".csv", ".gz"):
-        frame = pd.read_csv(path, dtype={"id": str})
-    else:
-        raise LongTableError(f"{path}: unknown format {path.suffix!r}; use .parquet or .csv")
-    series = series_from_frame(frame)
+    missing = "no such file; pass a parquet or CSV file with columns id, date, quantity"
+    series = series_from_frame(read_table(path, LongTableError, missing, csv_dtype={"id": str}))
     if calendar is None:
         return series
     return replace(series, history=replace(series.history, calendar=read_calendar(calendar)))
