@@ -15,7 +15,8 @@ class SchemaError(ValueError):
 class DlqReason(StrEnum):
     """Why a message was sent to the dead-letter topic; the values are the wire strings of ``DeadLetter``.
 
-    ``duplicate`` and ``late`` are decided by ``streams``; every other reason by ``schemas.validation``.
+    ``duplicate``, ``late`` and ``wrong_partition`` are decided by ``streams``; every other reason by
+    ``schemas.validation``.
     """
 
     MALFORMED_JSON = "malformed_json"
@@ -26,7 +27,9 @@ class DlqReason(StrEnum):
     INVALID_QUANTITY = "invalid_quantity"
     ABSURD_QUANTITY = "absurd_quantity"
     FUTURE_TIMESTAMP = "future_timestamp"
+    ANCIENT_TIMESTAMP = "ancient_timestamp"
     OVERSIZED = "oversized"
     KEY_MISMATCH = "key_mismatch"
+    WRONG_PARTITION = "wrong_partition"
     DUPLICATE = "duplicate"
     LATE = "late"

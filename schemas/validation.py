@@ -3,11 +3,15 @@
 The decoders never raise on bad input: one poisoned message must become a dead letter, not stop a
 partition. Validation is pydantic-core's JSON parser plus a few integer comparisons, so a valid event costs
 a few microseconds; building the readable rejection detail is left to the (rare) failure path.
+
+``now_ms`` is when the message was produced (its Kafka record timestamp), not the consumer's clock: the
+future-time check then gives the same verdict in a replay years later, so it cannot change what is decided.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -15,7 +19,7 @@ from pydantic_core import ErrorDetails, from_json
 
 from schemas._display import shown
 from schemas.errors import DlqReason, SchemaError
-from schemas.events import BaseEvent, ClickEvent, InventoryEvent, OrderEvent
+from schemas.events import EPOCH, BaseEvent, ClickEvent, InventoryEvent, OrderEvent
 
 STOCK_LIMIT_FACTOR = 100
 """Stock levels (on_hand, on_order, backorders) may hold this many of the largest plausible order."""
@@ -36,6 +40,7 @@ _ADVICE: dict[DlqReason, str] = {
     DlqReason.INVALID_QUANTITY: "quantities and deltas are > 0 (the kind gives the direction), stock levels >= 0",
     DlqReason.ABSURD_QUANTITY: "treated as a data error; raise max_quantity if such volumes are real",
     DlqReason.FUTURE_TIMESTAMP: "check the producer's clock and that event_time is in milliseconds",
+    DlqReason.ANCIENT_TIMESTAMP: "check that event_time is set and in milliseconds, or lower earliest_event_time",
     DlqReason.OVERSIZED: "split the payload or raise max_message_bytes",
     DlqReason.KEY_MISMATCH: "key each message by the UTF-8 'sku|location' of its payload",
 }
@@ -49,6 +54,7 @@ class ValidationLimits:
     max_quantity: int = 10_000
     max_future_ms: int = 86_400_000
     click_default_location: str = "web"
+    earliest_event_ms: int = 946_684_800_000  # 2000-01-01T00:00:00Z
 
     def __post_init__(self) -> None:
         for name in ("max_message_bytes", "max_quantity"):
@@ -126,11 +132,18 @@ def _validate(model: type[_EventT], raw: bytes | None, limits: ValidationLimits)
 def _check_time_and_key(
     event: _EventT, expected_key: str, key: bytes | None, now_ms: int, limits: ValidationLimits
 ) -> _EventT | Rejection:
+    if event.event_time_ms < limits.earliest_event_ms:
+        earliest = (EPOCH + timedelta(milliseconds=limits.earliest_event_ms)).isoformat()
+        return _reject(
+            DlqReason.ANCIENT_TIMESTAMP,
+            f"event_time={event.event_time.isoformat()} is before earliest_event_time={earliest}",
+            event.event_id,
+        )
     if event.event_time_ms > now_ms + limits.max_future_ms:
         return _reject(
             DlqReason.FUTURE_TIMESTAMP,
-            f"event_time={event.event_time.isoformat()} is {event.event_time_ms - now_ms} ms ahead of now,"
-            f" more than max_future_ms={limits.max_future_ms}",
+            f"event_time={event.event_time.isoformat()} is {event.event_time_ms - now_ms} ms ahead of the time the"
+            f" message was produced, more than max_future_ms={limits.max_future_ms}",
             event.event_id,
         )
     if key != expected_key.encode():

@@ -16,16 +16,17 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from schemas import decode_click, decode_inventory, decode_order
-from schemas.validation import Rejection, ValidationLimits
+from schemas import DlqReason, decode_click, decode_inventory, decode_order
+from schemas.validation import Rejection
 from streams import faust_flow
-from streams.dead_letters import dead_letter_bytes
+from streams.dead_letters import dead_letter_record
 from streams.decision import DecisionEngine, forecaster_for
 from streams.delivery import DeliveryGuard, Verdict
 from streams.faust_consumer import TRANSPORT_SCHEME
 from streams.faust_store import FaustPartitionStore
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
+from streams.partitioning import key_partition, wrong_partition_detail
 from streams.processor import ApplyResult, InputEvent, PartitionProcessor, boundary_ms
 from streams.settings import Settings
 from streams.state_codec import I64_MIN, Topic
@@ -51,12 +52,7 @@ class Worker:
         self.app = app
         self.settings = settings
         self.metrics = metrics
-        self.limits = ValidationLimits(
-            max_message_bytes=settings.max_message_bytes,
-            max_quantity=settings.max_quantity,
-            max_future_ms=settings.max_future_seconds * 1000,
-            click_default_location=settings.click_default_location,
-        )
+        self.limits = settings.validation_limits
         self.topic_of = {
             settings.topic_orders: Topic.ORDERS,
             settings.topic_inventory: Topic.INVENTORY,
@@ -110,7 +106,7 @@ class Worker:
         started = time.perf_counter()
         self.stream = stream
         generation = self.app.consumer_generation_id
-        now_ms = int(time.time() * 1000)
+        clock_ms = int(time.time() * 1000)
         inputs: dict[int, list[InputEvent]] = {}
         runtimes: dict[int, PartitionRuntime] = {}
         current: list[Any] = []
@@ -133,7 +129,13 @@ class Worker:
             runtime = runtimes.get(message.partition)
             if runtime is None:
                 runtime = runtimes[message.partition] = self.runtime_for(message.partition, event)
-            decoded = self.decoders[topic](message.value, message.key, now_ms, self.limits)
+            produced_ms = int(message.timestamp * 1000) if message.timestamp else clock_ms
+            decoded = self.decoders[topic](message.value, message.key, produced_ms, self.limits)
+            if not isinstance(decoded, Rejection) and key_partition(message.key, self.settings.partitions) != (
+                message.partition
+            ):
+                detail = wrong_partition_detail(message.key, message.partition, self.settings.partitions)
+                decoded = Rejection(DlqReason.WRONG_PARTITION, detail, decoded.event_id)
             if isinstance(decoded, Rejection):
                 self.metrics.events.labels(message.topic, "rejected").inc()
                 if not runtime.processor.finished_before(topic, message.offset):
@@ -259,8 +261,11 @@ class Worker:
 
     def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:
         message = event.message
-        payload = dead_letter_bytes(self.settings.app_id, message, reason, detail, event_id)
-        self.dlq.send_soon(key=message.key, value=payload)  # delivered before the offset commit (it flushes)
+        key, payload = dead_letter_record(
+            self.settings.app_id, (message.topic, message.partition, message.offset), message.key, message.value,
+            reason, detail, event_id, self.settings.dlq_max_copy_bytes,
+        )  # fmt: skip
+        self.dlq.send_soon(key=key, value=payload)  # delivered before the offset commit (it flushes)
         self.metrics.dlq.labels(str(reason)).inc()
 
 

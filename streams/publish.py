@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, Producer
 
 from streams.errors import BrokerError
+from streams.partitioning import MURMUR2_PRODUCER_CONFIG
 from streams.sample_events import OutboundMessage
 from streams.settings import Settings
+
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+"""Above Kafka's 1 MiB default, so an oversized event reaches the worker (which dead-letters it) instead of
+failing here; a broker with a lower ``message.max.bytes`` refuses it, and ``publish`` reports that."""
 
 
 @dataclass
@@ -19,14 +24,17 @@ class PublishReport:
 
 
 def producer(bootstrap_servers: str) -> Producer:
-    """An idempotent producer: a retried send is written once, so replays do not create duplicates."""
+    """An idempotent producer placing keys like Java clients (murmur2), so a retried send is written once and
+    every key lands where other producers' events of that key do."""
     return Producer(
         {
+            **MURMUR2_PRODUCER_CONFIG,
             "bootstrap.servers": bootstrap_servers,
             "enable.idempotence": True,
             "linger.ms": 5,
             "batch.size": 1_000_000,
             "compression.type": "lz4",
+            "message.max.bytes": MAX_REQUEST_BYTES,
             "log.connection.close": False,
         }
     )
@@ -54,6 +62,7 @@ def publish(
             try:
                 out.produce(
                     topics[message.topic_kind], message.value, message.key,
+                    partition=-1 if message.partition is None else message.partition,  # -1: the partitioner's
                     timestamp=message.event_time_ms, on_delivery=delivered,
                 )  # fmt: skip
                 break

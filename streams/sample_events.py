@@ -105,13 +105,14 @@ class OutboundMessage:
 
     ``event_time_ms`` is the payload's event time in epoch ms; for malformed, future-dated and other
     rejected messages it is the stream time at which they were injected (a producer may use it as the
-    record timestamp).
+    record timestamp). ``partition`` forces a partition (hostile-input tests); None places the key with murmur2.
     """
 
     topic_kind: TopicKind
     key: bytes
     value: bytes
     event_time_ms: int
+    partition: int | None = None
 
 
 @dataclass(frozen=True)

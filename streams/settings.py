@@ -8,7 +8,7 @@ precedence. Nothing reads the environment on import: call :func:`load_settings` 
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from schemas import ValidationLimits, to_epoch_ms
 
 DAY_SECONDS = 86_400
 
@@ -95,7 +97,21 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(default=64 * 1024, ge=256)
     max_quantity: int = Field(default=10_000, ge=1, description="Larger quantities go to the DLQ as absurd.")
     max_future_seconds: int = Field(
-        default=DAY_SECONDS, ge=0, description="Events further ahead of wall-clock time go to the DLQ."
+        default=DAY_SECONDS,
+        ge=0,
+        description="Events further ahead of their record's timestamp (when it was produced) go to the DLQ.",
+    )
+    earliest_event_time: datetime = Field(
+        default=datetime(2000, 1, 1, tzinfo=UTC),
+        description="Events dated before it (a zero, negative or seconds-for-milliseconds event_time) go to the "
+        "DLQ as ancient_timestamp instead of starting a partition's history decades ago.",
+    )
+    dlq_max_copy_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        le=512 * 1024,
+        description="Largest original value copied into a dead letter; a larger one travels as its size and "
+        "SHA-256 (the original stays in its input topic), so a dead letter always fits the topic.",
     )
     click_default_location: str = Field(
         default="web", min_length=1, description="Location of click events that carry none (used in the key)."
@@ -158,6 +174,13 @@ class Settings(BaseSettings):
             raise ValueError("web_bind must be an address, e.g. 127.0.0.1 (the default; 0.0.0.0 only in containers)")
         return value
 
+    @field_validator("earliest_event_time")
+    @classmethod
+    def _earliest_is_aware(cls, value: datetime) -> datetime:
+        if value.utcoffset() is None:
+            raise ValueError("earliest_event_time needs a UTC offset, e.g. 2000-01-01T00:00:00Z")
+        return value.astimezone(UTC)
+
     @model_validator(mode="after")
     def _buckets_divide_days(self) -> Settings:
         if DAY_SECONDS % self.bucket_seconds:
@@ -182,6 +205,16 @@ class Settings(BaseSettings):
     @property
     def all_topics(self) -> tuple[str, ...]:
         return (*self.input_topics, self.topic_reorders, self.topic_dlq)
+
+    @property
+    def validation_limits(self) -> ValidationLimits:
+        return ValidationLimits(
+            max_message_bytes=self.max_message_bytes,
+            max_quantity=self.max_quantity,
+            max_future_ms=self.max_future_seconds * 1000,
+            click_default_location=self.click_default_location,
+            earliest_event_ms=to_epoch_ms(self.earliest_event_time),
+        )
 
     @property
     def decision_offset_seconds(self) -> int:

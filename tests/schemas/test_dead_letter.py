@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from schemas import DeadLetter, DlqReason, SchemaError, decode_dead_letter, encode_dead_letter
 
 
-def _letter(key: bytes | None = b"SKU-1|store-7", value: bytes | None = b'{"quantity": 0}') -> DeadLetter:
+def _letter(
+    key: bytes | None = b"SKU-1|store-7", value: bytes | None = b'{"quantity": 0}', **limits: int
+) -> DeadLetter:
     return DeadLetter.from_message(
         reason=DlqReason.INVALID_QUANTITY,
         detail="OrderEvent.quantity: Input should be greater than 0 (got 0)",
@@ -16,6 +20,7 @@ def _letter(key: bytes | None = b"SKU-1|store-7", value: bytes | None = b'{"quan
         value=value,
         event_id="ord-1",
         app_id="restock",
+        **limits,
     )
 
 
@@ -51,3 +56,28 @@ def test_bad_base64_is_a_schema_error() -> None:
 def test_decode_dead_letter_raises_schema_error(data: bytes) -> None:
     with pytest.raises(SchemaError, match="not a valid DeadLetter"):
         decode_dead_letter(data)
+
+
+def test_a_value_too_large_to_copy_travels_as_size_and_digest_and_the_record_stays_small() -> None:
+    value = b"x" * 2_000_000
+    letter = _letter(key=b"k" * 100_000, value=value, max_copy_bytes=1024)
+    assert letter.value_b64 is None and letter.key is None
+    assert (letter.value_size, letter.value_sha256) == (len(value), hashlib.sha256(value).hexdigest())
+    assert (letter.key_size, letter.key_sha256) == (100_000, hashlib.sha256(b"k" * 100_000).hexdigest())
+    assert not letter.value_copied
+    assert len(encode_dead_letter(letter)) < 2_000
+    with pytest.raises(SchemaError, match="offset 42"):
+        letter.original_value()
+
+
+def test_a_value_at_the_copy_limit_is_copied_whole() -> None:
+    letter = _letter(value=b"y" * 1024, max_copy_bytes=1024)
+    assert letter.value_copied and letter.original_value() == b"y" * 1024
+
+
+def test_records_written_before_the_size_fields_still_decode() -> None:
+    old = (
+        b'{"app_id":"restock","detail":"d","event_id":null,"key":"A|L1","offset":1,"partition":0,'
+        b'"reason":"late","schema_version":1,"topic":"t","value_b64":"e30="}'
+    )
+    assert decode_dead_letter(old).original_value() == b"{}"

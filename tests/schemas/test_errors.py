@@ -13,8 +13,10 @@ def test_reasons_are_exactly_the_contract() -> None:
         "invalid_quantity",
         "absurd_quantity",
         "future_timestamp",
+        "ancient_timestamp",
         "oversized",
         "key_mismatch",
+        "wrong_partition",
         "duplicate",
         "late",
     }

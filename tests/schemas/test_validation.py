@@ -54,6 +54,15 @@ def test_valid_click_with_a_location_uses_it_in_the_key() -> None:
     assert isinstance(decode_click(encode(click(location="store-7")), KEY, NOW_MS, LIMITS), ClickEvent)
 
 
+@pytest.mark.parametrize("event_time", [-1, 0, 946_684_799_999, "1970-01-01T00:00:00Z", "1999-12-31T23:59:59+00:00"])
+def test_an_event_before_the_earliest_plausible_time_is_ancient(event_time: int | str) -> None:
+    rejection = _rejected(decode_order(encode(order(event_time=event_time)), KEY, NOW_MS, LIMITS))
+    assert rejection.reason is DlqReason.ANCIENT_TIMESTAMP
+    assert "before earliest_event_time=2000-01-01T00:00:00+00:00" in rejection.detail
+    assert rejection.event_id is not None
+    assert isinstance(decode_order(encode(order(event_time=946_684_800_000)), KEY, NOW_MS, LIMITS), OrderEvent)
+
+
 def test_an_event_exactly_at_the_future_limit_passes() -> None:
     at_limit = encode(order(event_time=NOW_MS + LIMITS.max_future_ms))
     assert isinstance(decode_order(at_limit, KEY, NOW_MS, LIMITS), OrderEvent)
