@@ -45,6 +45,7 @@ def publish(
     settings: Settings,
     bootstrap_servers: str,
     progress: Callable[[int], None] | None = None,
+    flush_timeout_s: float = 60.0,
 ) -> PublishReport:
     """Send every message to its topic, keyed as given, and wait until all are acknowledged."""
     topics = {"orders": settings.topic_orders, "inventory": settings.topic_inventory, "clicks": settings.topic_clicks}
@@ -73,9 +74,14 @@ def publish(
             out.poll(0)
             if progress:
                 progress(report.sent)
-    out.flush(60)
+    undelivered = out.flush(flush_timeout_s)
     if progress:
         progress(report.sent)
+    if undelivered:
+        raise BrokerError(
+            f"{undelivered} of {report.sent} messages were still undelivered after {flush_timeout_s:g} s (is the "
+            f"broker at {bootstrap_servers} up?); nothing is known about them: re-publish once it answers"
+        )
     if errors:
         raise BrokerError(f"{len(errors)} messages were not delivered; first error: {errors[0].str()}")
     return report
