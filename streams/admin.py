@@ -23,16 +23,18 @@ def admin_client(bootstrap_servers: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap_servers, "socket.timeout.ms": 10_000})
 
 
-def create_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0) -> list[str]:
-    """Create every topic in ``settings`` that does not exist yet; return the names created.
+def create_topics(
+    settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """Create every topic in ``settings`` (and ``extra``) that does not exist yet; return the names created.
 
-    Input, output and dead-letter topics share one partition count so that keys are co-partitioned with
-    the state (Faust creates the table changelogs itself with the same count).
+    Input, output, dead-letter, cut and changelog topics share one partition count so that keys are
+    co-partitioned with the state (Faust creates its table changelogs itself with the same count).
     """
     client = admin_client(bootstrap_servers)
     new = [
         NewTopic(name, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
-        for name in settings.all_topics
+        for name in (*settings.all_topics, *extra)
     ]
     created: list[str] = []
     for name, future in client.create_topics(new, operation_timeout=timeout_s).items():

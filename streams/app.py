@@ -20,14 +20,14 @@ from schemas import DlqReason, decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection
 from streams import faust_flow
 from streams.dead_letters import dead_letter_record
-from streams.decision import DecisionEngine, forecaster_for
+from streams.decision import DecisionEngine, decide_window, forecaster_for
 from streams.delivery import DeliveryGuard, Verdict
 from streams.faust_consumer import TRANSPORT_SCHEME
 from streams.faust_store import FaustPartitionStore
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
 from streams.partitioning import key_partition, wrong_partition_detail
-from streams.processor import ApplyResult, InputEvent, PartitionProcessor, boundary_ms
+from streams.processor import ApplyResult, InputEvent, PartitionProcessor
 from streams.settings import Settings
 from streams.state_codec import I64_MIN, Topic
 
@@ -243,12 +243,9 @@ class Worker:
     def _decide(self, processor: PartitionProcessor, window: int) -> int:
         """One decision pass: commands queued for sending, the decision recorded in memory; returns the count."""
         started = time.perf_counter()
-        due_ms = boundary_ms(window, self.settings.decision_offset_seconds) + self.settings.grace_seconds * 1000
-        rows = processor.prepare_decision(window)
-        decisions = self.engine.decide(rows, window, due_ms)
+        decisions = decide_window(self.engine, processor, window)
         for key, payload in decisions.payloads:
             self.reorders.send_soon(key=key, value=payload)
-        processor.record_decision(window, decisions.ordered)
         self.metrics.commands.inc(len(decisions.payloads))
         self.metrics.state_keys.set(decisions.keys_seen)
         self.metrics.decision_seconds.observe(time.perf_counter() - started)

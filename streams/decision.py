@@ -20,7 +20,7 @@ from policies import ItemParams, OrderDecision, explain, inventory_position, ord
 from policies.calibration import Calibration, level_residuals
 from schemas import ReorderCommand, command_id, encode_command
 from schemas.commands import ForecastSummary, QuantileLevel
-from streams.processor import DecisionRows
+from streams.processor import DecisionRows, PartitionProcessor
 from streams.settings import DAY_SECONDS, Settings
 from streams.state_codec import CLICK_CHANNELS, Channel
 
@@ -118,6 +118,16 @@ def forecaster_for(settings: Settings, metrics: WorkerMetrics | None = None) -> 
 
     return ModelDirectory(settings.model_dir, baseline(settings), device=settings.forecast_device,
                           check_s=settings.model_check_s, metrics=metrics)  # fmt: skip
+
+
+def decide_window(engine: DecisionEngine, processor: PartitionProcessor, window: int) -> DecisionOutcome:
+    """One decision pass of a partition: fold and close its state up to ``window``, decide, and note the orders
+    as pending. The caller sends the payloads before it writes the state (a crash re-runs the pass, which
+    re-sends the same bytes)."""
+    rows = processor.prepare_decision(window)
+    outcome = engine.decide(rows, window, processor.due_ms(window))
+    processor.record_decision(window, outcome.ordered)
+    return outcome
 
 
 class DecisionEngine:

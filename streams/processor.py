@@ -181,7 +181,7 @@ class PartitionProcessor:
 
         handled = offsets > self.offsets[shard_ix, topics]
         result.applied_before = np.bincount(topics[~handled], minlength=N_TOPICS).tolist()
-        late = self._advance_watermarks(topics, times)
+        late = self._advance_watermarks(topics, times) | self._in_decided_day(topics, times)
         candidates = np.flatnonzero(handled & ~late)
         duplicate = self._duplicates(items, candidates, shard_list, rows)
         accepted = candidates[~duplicate]
@@ -241,6 +241,17 @@ class PartitionProcessor:
             if meta.first_ms[topic] == I64_MAX:
                 meta.first_ms[topic] = t[0]
         return late
+
+    def _in_decided_day(self, topics: npt.NDArray[np.int64], times: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Demand and clicks of a day a decision already closed (one released by the idle rule before this
+        topic had passed it): counting them now would change a decided history, so they are late. Inventory is
+        not: it is folded into the stock of the next decision."""
+        if self.meta.last_window == NO_WINDOW:
+            return np.zeros(len(topics), np.bool_)
+        closed: npt.NDArray[np.bool_] = (topics != Topic.INVENTORY) & (
+            times < boundary_ms(self.meta.last_window, self.offset_s)
+        )
+        return closed
 
     def _duplicates(
         self, items: list[InputEvent], candidates: npt.NDArray[np.int64], shard_list: list[ShardState],
@@ -348,14 +359,28 @@ class PartitionProcessor:
         """
         if gate_ms is None:
             return None
+        window = self.next_window()
+        if window is None:
+            return None
+        return window if self.due_ms(window) <= gate_ms else None
+
+    def next_window(self) -> int | None:
+        """The first undecided window, once any event is known."""
         meta = self.meta
         if meta.last_window == NO_WINDOW:
             seen = meta.first_ms[meta.first_ms != I64_MAX]
             if not len(seen):
                 return None
             meta.last_window = window_of(int(seen.min()), self.offset_s)
-        window = meta.last_window + 1
-        return window if boundary_ms(window, self.offset_s) + self.grace_ms <= gate_ms else None
+        return meta.last_window + 1
+
+    def due_ms(self, window: int) -> int:
+        """The event time every input topic must reach before ``window`` is decided without the idle rule."""
+        return boundary_ms(window, self.offset_s) + self.grace_ms
+
+    def next_offsets(self) -> list[int]:
+        """Per input topic, the first offset not handled yet (what a decision cut records)."""
+        return [int(f) + 1 for f in self.meta.finished]
 
     def prepare_decision(self, window: int) -> DecisionRows:
         """Fold inventory and close buckets up to ``window``'s boundary; return the keys it decides on.
@@ -436,6 +461,13 @@ class PartitionProcessor:
     # --- dead-letter details -----------------------------------------------------------------------
     def _late_detail(self, item: InputEvent) -> str:
         name = Topic(item.topic).name.lower()
+        decided = boundary_ms(self.meta.last_window, self.offset_s) if self.meta.last_window != NO_WINDOW else I64_MIN
+        if item.topic != Topic.INVENTORY and item.time_ms < decided:
+            return (
+                f"event_time is before the decision boundary of window {self.meta.last_window}, already decided "
+                f"while the {name} topic of this partition was idle; re-publish it with a current event_time if it "
+                "must count, or raise RESTOCK_TOPIC_IDLE_S if the producer is routinely this slow"
+            )
         behind = (int(self.meta.watermarks[item.topic]) - item.time_ms) / 1000
         return (
             f"event_time is {behind:.0f} s or more behind the {name} topic's event time in this partition, more "

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import shutil
+import signal
+import threading
 from pathlib import Path
 
 import faust
 from prometheus_client import start_http_server
 
 from streams.app import create_app
+from streams.engine.worker import BatchWorker
 from streams.errors import ConfigurationError
 from streams.logs import logging_config
 from streams.metrics import WorkerMetrics
@@ -24,11 +28,14 @@ def run_worker(settings: Settings) -> None:
             "which starts the embedded broker"
         )
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    marker = clean_shutdown_marker(settings)
-    discard_state_after_crash(settings.state_dir, marker)
     metrics = WorkerMetrics()
     if settings.web_port:
         start_http_server(settings.web_port, addr=settings.web_bind, registry=metrics.registry)
+    if settings.engine == "batch":
+        run_batch(settings, settings.bootstrap_servers, metrics)
+        return
+    marker = clean_shutdown_marker(settings)
+    discard_state_after_crash(settings.state_dir, marker)
     worker = create_app(settings, settings.bootstrap_servers, metrics)
     try:
         faust.Worker(
@@ -42,6 +49,15 @@ def run_worker(settings: Settings) -> None:
         if exit_.code in (0, None):
             marker.touch()
         raise
+
+
+def run_batch(settings: Settings, bootstrap_servers: str, metrics: WorkerMetrics) -> None:
+    """The batch engine until SIGINT or SIGTERM; it then writes what it holds and leaves the group."""
+    logging.config.dictConfig(logging_config(settings.log_level))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    BatchWorker(settings, bootstrap_servers, metrics).run(stop.is_set)
 
 
 def clean_shutdown_marker(settings: Settings) -> Path:

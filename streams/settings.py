@@ -41,6 +41,21 @@ class Settings(BaseSettings):
     topic_clicks: str = "restock.clicks"
     topic_reorders: str = "restock.reorders"
     topic_dlq: str = "restock.dlq"
+    topic_cuts: str = Field(
+        default="restock.decision-cuts",
+        description="Where the batch engine records the input offsets of decisions the idle rule released, so a "
+        "restart or replay takes them at the same offsets (streams.engine.cuts).",
+    )
+    cuts_app_id: str | None = Field(
+        default=None,
+        description="Whose decision cuts to follow: unset, this app's own; a replay into a fresh app id names the "
+        "live app to reproduce its commands byte for byte.",
+    )
+    engine: Literal["faust", "batch"] = Field(
+        default="faust",
+        description="faust: the Faust worker; batch: the confluent-kafka batch engine with RocksDB state "
+        "(streams.engine), which will replace it.",
+    )
     partitions: int = Field(default=4, ge=1, description="Partitions of every input, state and output topic.")
     replication_factor: int = Field(default=1, ge=1)
     session_timeout_s: float = Field(default=6.0, gt=0, description="Consumer group session timeout.")
@@ -204,7 +219,7 @@ class Settings(BaseSettings):
 
     @property
     def all_topics(self) -> tuple[str, ...]:
-        return (*self.input_topics, self.topic_reorders, self.topic_dlq)
+        return (*self.input_topics, self.topic_reorders, self.topic_dlq, self.topic_cuts)
 
     @property
     def validation_limits(self) -> ValidationLimits:

@@ -56,10 +56,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streams.app import STATE_TABLE
+from streams.engine.kafka_io import changelog_topic as batch_changelog_topic
 from streams.errors import StreamsError
 from streams.inventory import fold_before
 from streams.settings import DAY_SECONDS, Settings
 from streams.shard_state import ShardState
+from streams.state import GroupAssembler
 from streams.state_codec import (
     CLICK_CHANNELS,
     HISTORY_BLOCK_DAYS,
@@ -86,24 +88,33 @@ class ExportError(StreamsError, ValueError):
 
 
 def changelog_topic(settings: Settings) -> str:
-    """The state table's changelog topic (Faust names it ``<app id>-<table>-changelog``)."""
+    """The state's changelog topic: the batch engine's flush groups, or Faust's ``<app id>-<table>-changelog``."""
+    if settings.engine == "batch":
+        return batch_changelog_topic(settings.app_id)
     return f"{settings.app_id}-{STATE_TABLE}-changelog"
 
 
-def read_changelog(bootstrap_servers: str, topic: str, quiet_s: float = 2.0) -> dict[bytes, bytes]:
+def read_changelog(
+    bootstrap_servers: str, topic: str, quiet_s: float = 2.0, framed: bool = False
+) -> dict[bytes, bytes]:
     """The table as the changelog holds it: the last value of each key, keys deleted by a tombstone left out.
 
-    The end is where nothing new arrived for ``quiet_s`` (the embedded broker's high watermarks are wrong).
+    ``framed``: the batch engine's changelog, whose flush groups count only once complete
+    (``streams.state.changelog_codec``). The end is where nothing new arrived for ``quiet_s`` (the embedded
+    broker's high watermarks are wrong).
     """
-    table: dict[bytes, bytes] = {}
-    for _, _, key, value in iter_topic(bootstrap_servers, topic, quiet_s=quiet_s, timeout_s=math.inf):
+    table: dict[bytes, bytes | None] = {}
+    assemblers: dict[int, GroupAssembler] = {}
+    for partition, offset, key, value in iter_topic(bootstrap_servers, topic, quiet_s=quiet_s, timeout_s=math.inf):
         if key is None:
             continue
-        if value:
-            table[key] = value
-        else:
-            table.pop(key, None)
-    return table
+        if not framed:
+            table[key] = value or None
+            continue
+        group = assemblers.setdefault(partition, GroupAssembler()).feed(offset, key, value or b"")
+        if group is not None:
+            table.update(group.writes)
+    return {key: value for key, value in table.items() if value}
 
 
 def settled_table(table: Mapping[bytes, bytes], settings: Settings) -> dict[bytes, bytes]:
@@ -252,7 +263,7 @@ def export_table(table: Mapping[bytes, bytes], settings: Settings, out: Path, so
 def export_changelog(settings: Settings, bootstrap_servers: str, out: Path, quiet_s: float = 2.0) -> dict[str, Any]:
     """Read the app's state changelog from the beginning and write its export to ``out``."""
     topic = changelog_topic(settings)
-    table = read_changelog(bootstrap_servers, topic, quiet_s)
+    table = read_changelog(bootstrap_servers, topic, quiet_s, framed=settings.engine == "batch")
     return export_table(table, settings, out, f"kafka changelog {topic} at {bootstrap_servers}")
 
 
