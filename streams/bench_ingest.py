@@ -42,6 +42,7 @@ from streams.errors import BrokerError
 from streams.publish import publish
 from streams.sample_events import ingest_mix
 from streams.settings import Settings
+from streams.state_export import changelog_topic
 from streams.worker_process import WorkerProcess
 
 SEED = 7
@@ -345,8 +346,9 @@ def _labelled(metrics: dict[str, float], name: str, label: str) -> dict[str, int
     }
 
 
-def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path) -> dict[str, str]:
+def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path, engine: str) -> dict[str, str]:
     return {
+        "RESTOCK_ENGINE": engine,
         "RESTOCK_BOOTSTRAP_SERVERS": bootstrap,
         "RESTOCK_APP_ID": app_id,
         "RESTOCK_STATE_DIR": str(state_dir),
@@ -410,7 +412,7 @@ def _table(rows: list[tuple[str, float, str]], raw: float) -> str:
     return "\n".join(lines)
 
 
-def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[str, Any]:
+def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: str = "batch") -> dict[str, Any]:
     """Run the whole benchmark once; print the table and the JSON line, and return the JSON object."""
     if events < 10 or keys < 1 or partitions < 1:
         raise ValueError(f"need events >= 10, keys >= 1, partitions >= 1; got {events}, {keys}, {partitions}")
@@ -448,17 +450,19 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
 
         progress("restock worker (start-up takes a few seconds)", force=True)
         app_id = f"{run_id}-worker"
-        env = worker_env(settings, bootstrap, app_id, root / "worker" / "state")
+        env = worker_env(settings, bootstrap, app_id, root / "worker" / "state", engine)
         worker = WorkerProcess(env, root / "worker" / "worker.log").start()
         pid = worker.process.pid if worker.process else 0
         samples, metrics = poll_worker(worker, events, wait_s, progress)
         timing = worker_timing(samples, events)
         rss_mb = peak_rss_mb(pid)
         worker.stop()
-        assignments = worker.log_path.read_text(errors="replace").count("Setting newly assigned partitions")
+        log_text = worker.log_path.read_text(errors="replace")
+        assignments = log_text.count("Setting newly assigned partitions") + log_text.count('"partitions assigned"')
         worker = None
         progress("counting changelog records", force=True)
-        changelog = count_records(bootstrap, [f"{app_id}-state-changelog"], quiet_s=1.5).events
+        state_settings = settings.model_copy(update={"app_id": app_id, "engine": engine})
+        changelog = count_records(bootstrap, [changelog_topic(state_settings)], quiet_s=1.5).events
     finally:
         if worker is not None:
             worker.stop()
@@ -478,6 +482,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         "changelog_records": changelog,
         "changelog_records_per_event": round(changelog / events, 4),
         "peak_rss_mb": round(rss_mb, 1),
+        "engine": engine,
         "events": events,
         "keys": keys,
         "partitions": partitions,
@@ -519,7 +524,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[st
         (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
         (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message, best of {RAW_RUNS}"),
         (faust_noop.name, faust_noop.events_per_s, f"take_events({NOOP_BATCH}, within={NOOP_WITHIN_S}), count only"),
-        ("restock worker", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
+        (f"restock worker ({engine} engine)", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
     ]
     print(_table(rows, raw.events_per_s))
     print()

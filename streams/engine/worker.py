@@ -26,14 +26,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-from schemas import DlqReason, decode_click, decode_inventory, decode_order
-from schemas.validation import Rejection
+from schemas import DlqReason
 from streams.admin import create_topics
 from streams.dead_letters import dead_letter_record
 from streams.decision import DecisionEngine, decide_window, forecaster_for
 from streams.engine.cuts import DecisionCut, cuts_by_window
+from streams.engine.decode import decode_messages
 from streams.engine.kafka_io import (
     Deliveries,
     changelog_topic,
@@ -45,8 +45,7 @@ from streams.engine.kafka_io import (
 from streams.errors import BrokerError
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
-from streams.partitioning import key_partition, wrong_partition_detail
-from streams.processor import InputEvent, PartitionProcessor
+from streams.processor import PartitionProcessor
 from streams.settings import Settings
 from streams.state import Checkpoint, GroupAssembler, PartitionState, RocksLocalState, encode_group, new_group_ids
 from streams.state_codec import I64_MIN, N_TOPICS, Topic
@@ -75,7 +74,6 @@ class BatchWorker:
         self.metrics = metrics
         self.limits = settings.validation_limits
         self.topic_of = {name: Topic(i) for i, name in enumerate(settings.input_topics)}
-        self.decoders = (decode_order, decode_inventory, decode_click)
         self.changelog = changelog_topic(settings.app_id)
         self.cuts_app_id = settings.cuts_app_id or settings.app_id
         self.engine = DecisionEngine(settings, forecaster_for(settings, metrics))
@@ -165,39 +163,29 @@ class BatchWorker:
                 yield queue.popleft()
 
     def _apply(self, assigned: Assigned, messages: Iterator[Message]) -> int:
-        processor, partition = assigned.processor, assigned.partition
-        clock_ms = int(time.time() * 1000)
-        items: list[InputEvent] = []
+        processor = assigned.processor
+        batch = decode_messages(messages, self.topic_of, assigned.partition, self.settings.partitions, self.limits,
+                                int(time.time() * 1000))  # fmt: skip
         rejected = [0] * N_TOPICS
-        for message in messages:
-            topic = int(self.topic_of[message.topic() or ""])
-            key, value, offset = message.key(), message.value(), int(message.offset() or 0)
-            kind, stamp = message.timestamp()
-            produced_ms = stamp if kind != TIMESTAMP_NOT_AVAILABLE and stamp > 0 else clock_ms
-            decoded = self.decoders[topic](value, key, produced_ms, self.limits)
-            if not isinstance(decoded, Rejection) and key_partition(key or b"", self.settings.partitions) != partition:
-                detail = wrong_partition_detail(key or b"", partition, self.settings.partitions)
-                decoded = Rejection(DlqReason.WRONG_PARTITION, detail, decoded.event_id)
-            if isinstance(decoded, Rejection):
-                rejected[topic] += 1
-                if not processor.finished_before(topic, offset):
-                    self._dead_letter(message, decoded.reason, decoded.detail, decoded.event_id)
-                    processor.note_finished(topic, offset)
-                continue
-            items.append(InputEvent(Topic(topic), offset, key or b"", decoded.event_time_ms, decoded, message))
+        for topic, message, refusal in batch.refused:
+            rejected[topic] += 1
+            offset = int(message.offset() or 0)
+            if not processor.finished_before(topic, offset):
+                self._dead_letter(message, refusal.reason, refusal.detail, refusal.event_id)
+                processor.note_finished(topic, offset)
+        items = batch.events
         result = processor.apply(items)
         for refused in result.rejected:
             self._dead_letter(refused.item.ref, refused.reason, refused.detail, refused.item.event.event_id)
         counts = [0] * N_TOPICS
         for item in items:
             counts[item.topic] += 1
-        for topic in range(N_TOPICS):
-            name = self.settings.input_topics[topic]
-            if rejected[topic]:
-                self.metrics.events.labels(name, "rejected").inc(rejected[topic])
-            again = result.applied_before[topic]
-            if counts[topic] - again:
-                self.metrics.events.labels(name, "processed").inc(counts[topic] - again)
+        for index, name in enumerate(self.settings.input_topics):
+            if rejected[index]:
+                self.metrics.events.labels(name, "rejected").inc(rejected[index])
+            again = result.applied_before[index]
+            if counts[index] - again:
+                self.metrics.events.labels(name, "processed").inc(counts[index] - again)
             if again:
                 self.metrics.events.labels(name, "redelivered").inc(again)
         self.metrics.accepted.inc(result.accepted)
