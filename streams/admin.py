@@ -11,6 +11,8 @@ from confluent_kafka.cimpl import NewTopic
 from streams.errors import BrokerError
 from streams.settings import Settings
 
+KEEP_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+
 
 @dataclass(frozen=True)
 class TopicInfo:
@@ -29,13 +31,19 @@ def create_topics(
     """Create every topic in ``settings`` (and ``extra``) that does not exist yet; return the names created.
 
     Input, output, dead-letter, cut and changelog topics share one partition count so that keys are
-    co-partitioned with the state (Faust creates its table changelogs itself with the same count).
+    co-partitioned with the state (Faust creates its table changelogs itself with the same count). The cut
+    topic and ``extra`` (the batch engine's changelog) keep every record: a restore or a replay reads them from
+    the start, and the changelog's parts share keys, so neither may be compacted or expire.
     """
     client = admin_client(bootstrap_servers)
+    kept = {settings.topic_cuts, *extra}
     new = [
-        NewTopic(name, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+        NewTopic(
+            name, num_partitions=settings.partitions, replication_factor=settings.replication_factor,
+            config=KEEP_FOREVER if name in kept else {},
+        )
         for name in (*settings.all_topics, *extra)
-    ]
+    ]  # fmt: skip
     created: list[str] = []
     for name, future in client.create_topics(new, operation_timeout=timeout_s).items():
         try:

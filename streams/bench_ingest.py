@@ -524,7 +524,11 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
         (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message, best of {RAW_RUNS}"),
         (faust_noop.name, faust_noop.events_per_s, f"take_events({NOOP_BATCH}, within={NOOP_WITHIN_S}), count only"),
-        (f"restock worker ({engine} engine)", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
+        (
+            f"restock worker ({engine} engine)",
+            timing.events_per_s,
+            f"{timing.counted:,} events in {timing.seconds:.1f} s",
+        ),
     ]
     print(_table(rows, raw.events_per_s))
     print()

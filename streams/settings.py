@@ -51,10 +51,10 @@ class Settings(BaseSettings):
         description="Whose decision cuts to follow: unset, this app's own; a replay into a fresh app id names the "
         "live app to reproduce its commands byte for byte.",
     )
-    engine: Literal["faust", "batch"] = Field(
-        default="faust",
-        description="faust: the Faust worker; batch: the confluent-kafka batch engine with RocksDB state "
-        "(streams.engine), which will replace it.",
+    engine: Literal["batch", "faust"] = Field(
+        default="batch",
+        description="batch: the confluent-kafka batch engine with RocksDB state and decision cuts "
+        "(streams.engine); faust: the Faust worker it replaces, kept until it is removed.",
     )
     partitions: int = Field(default=4, ge=1, description="Partitions of every input, state and output topic.")
     replication_factor: int = Field(default=1, ge=1)

@@ -25,7 +25,7 @@ class Deployment:
     bootstrap: str
     prefix: str
     root: Path
-    engine: str = "faust"
+    engine: str = Settings.model_fields["engine"].default
 
     def topics(self, app_id: str = "") -> dict[str, str]:
         """Shared input topics; output topics of their own for each app id, so runs can be compared."""
@@ -82,7 +82,7 @@ class Deployment:
         return read_changelog(self.bootstrap, changelog_topic(settings), quiet_s=1.5, framed=self.engine == "batch")
 
 
-def new_deployment(bootstrap: str, root: Path, engine: str = "faust") -> Deployment:
+def new_deployment(bootstrap: str, root: Path, engine: str = Settings.model_fields["engine"].default) -> Deployment:
     return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", root, engine).create()
 
 

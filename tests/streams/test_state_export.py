@@ -213,10 +213,12 @@ def test_export_of_a_real_workers_changelog(broker, tmp_path: Path) -> None:
     assert history.demand.tolist() == [[2, 3, 0, 1, 1]]
     assert history.observed.tolist() == [[True, False, False, True, True]]
     metadata = read_export_metadata(out)
-    assert metadata["source"] == f"kafka changelog export-state-changelog at {broker.bootstrap_servers}"
+    assert metadata["source"] == f"kafka changelog export.state-changelog at {broker.bootstrap_servers}"
     assert (metadata["keys"], metadata["first_date"], metadata["last_date"]) == (1, DATES[0], DATES[4])
     # the compacted changelog is the table the test harness reads back with streams.topic_reader.read_topic
-    changelog = state_export.read_changelog(broker.bootstrap_servers, "export-state-changelog", quiet_s=1.5)
+    changelog = state_export.read_changelog(
+        broker.bootstrap_servers, "export.state-changelog", quiet_s=1.5, framed=True
+    )
     assert changelog == deployment.table_state("export")
 
 
@@ -225,4 +227,5 @@ def test_the_changelog_is_compacted_and_tombstones_delete(monkeypatch: pytest.Mo
                (0, 3, b"h|0|0|0", None), (1, 1, None, b"no key")]  # fmt: skip
     monkeypatch.setattr(state_export, "iter_topic", lambda *args, **kwargs: iter(records))
     assert state_export.read_changelog("kafka:9092", "app-state-changelog") == {b"h|0|0|1": b"new", b"s|1|0": b"x"}
-    assert state_export.changelog_topic(Settings(app_id="app")) == "app-state-changelog"
+    assert state_export.changelog_topic(Settings(app_id="app", engine="faust")) == "app-state-changelog"
+    assert state_export.changelog_topic(Settings(app_id="app")) == "app.state-changelog"

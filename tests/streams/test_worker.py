@@ -99,18 +99,19 @@ def test_one_command_below_reorder_point_and_every_bad_message_dead_lettered(bro
     # bad messages go in the middle of the history, so the worker must carry on after them
     messages = history[:60] + list(bad.values()) + history[60:]
     sent = deployment.publish(messages)
-    worker = deployment.worker("single")
+    app_id = f"single-{engine}"  # an app id is one engine's: state formats and group protocols differ
+    worker = deployment.worker(app_id)
     try:
         wait_until_settled(worker, sent)
         metrics = worker.metrics()
     finally:
         assert worker.stop() == 0
-    commands = [decode_command(v) for v in deployment.reorders("single")]
+    commands = [decode_command(v) for v in deployment.reorders(app_id)]
     assert len(commands) == 1
     command = commands[0]
     assert (command.sku, command.location, command.quantity, command.rule) == ("A", "L1", 12, "raised_to_moq")
     assert (command.decision_window - date(1970, 1, 1)).days == DAY0 + 22
-    letters = [decode_dead_letter(v) for v in deployment.dead_letters("single")]
+    letters = [decode_dead_letter(v) for v in deployment.dead_letters(app_id)]
     assert Counter(letter.reason for letter in letters) == Counter(bad.keys())
     for letter in letters:
         if letter.reason is DlqReason.OVERSIZED:  # too large to copy: a reference and a digest
