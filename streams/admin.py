@@ -8,7 +8,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from streams.errors import BrokerError
+from streams.errors import BrokerError, BrokerUnreachableError
 from streams.settings import Settings
 
 KEEP_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
@@ -50,7 +50,10 @@ def create_topics(
             future.result(timeout=timeout_s)
             created.append(name)
         except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            code = exc.args[0].code()
+            if code in (KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT):
+                raise BrokerUnreachableError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+            if code != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise BrokerError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
     mismatched = [
         f"{info.name} has {info.partitions}"
@@ -71,7 +74,7 @@ def describe_topics(settings: Settings, bootstrap_servers: str, timeout_s: float
     try:
         metadata = admin_client(bootstrap_servers).list_topics(timeout=timeout_s)
     except KafkaException as exc:
-        raise BrokerError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0].str()}") from exc
+        raise BrokerUnreachableError(f"cannot reach Kafka at {bootstrap_servers}: {exc.args[0].str()}") from exc
     out = []
     for name in settings.all_topics:
         topic = metadata.topics.get(name)

@@ -242,18 +242,9 @@ class Worker:
 
     def _decide(self, processor: PartitionProcessor, window: int) -> int:
         """One decision pass: commands queued for sending, the decision recorded in memory; returns the count."""
-        started = time.perf_counter()
-        decisions = decide_window(self.engine, processor, window)
+        decisions = decide_window(self.engine, processor, window, self.metrics)
         for key, payload in decisions.payloads:
             self.reorders.send_soon(key=key, value=payload)
-        self.metrics.commands.inc(len(decisions.payloads))
-        self.metrics.state_keys.set(decisions.keys_seen)
-        self.metrics.decision_seconds.observe(time.perf_counter() - started)
-        log.info(
-            "decision pass",
-            extra={"partition": processor.partition, "window": window, "keys": decisions.keys_seen,
-                   "commands": len(decisions.payloads)},
-        )  # fmt: skip
         return len(decisions.payloads)
 
     def _dead_letter(self, event: Any, reason: Any, detail: str, event_id: str | None) -> None:

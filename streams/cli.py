@@ -358,6 +358,21 @@ def bench_ingest(
     run_bench(events=events, keys=keys, partitions=partitions, workdir=workdir, engine=engine)
 
 
+@bench_app.command("faults")
+def bench_faults(
+    skus: Annotated[int, typer.Option(min=1, help="SKUs of the demo history.")] = 400,
+    locations: Annotated[int, typer.Option(min=1, help="Locations per SKU.")] = 3,
+    days: Annotated[int, typer.Option(min=14, help="Days of history.")] = 150,
+    kills: Annotated[int, typer.Option(min=1, help="kill -9 cycles (every third with a rebalance).")] = 20,
+    freeze_s: Annotated[float, typer.Option(min=0, help="Seconds the broker is frozen (SIGSTOP) mid-run.")] = 30.0,
+    workdir: Annotated[Path, typer.Option(help="Folder for state and logs.")] = Path("var/bench"),
+) -> None:
+    """The batch engine under kills, rebalances and a frozen broker against a calm run: lost / extra / changed."""
+    from streams.bench_faults import run_faults
+
+    run_faults(skus, locations, days, kills, freeze_s, workdir)
+
+
 state_app = typer.Typer(no_args_is_help=True, help="Read the worker's state offline.")
 app.add_typer(state_app, name="state")
 

@@ -7,6 +7,8 @@ loops here run once per stored record (decoding) or once per command actually se
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,6 +28,8 @@ from streams.state_codec import CLICK_CHANNELS, Channel
 
 if TYPE_CHECKING:
     from streams.metrics import WorkerMetrics
+
+log = logging.getLogger("restock.worker")
 
 QUANTILE_KEYS: tuple[QuantileLevel, ...] = ("0.5", "0.9", "0.95", "0.99")
 QUANTILE_LEVELS = tuple(float(k) for k in QUANTILE_KEYS)
@@ -120,13 +124,24 @@ def forecaster_for(settings: Settings, metrics: WorkerMetrics | None = None) -> 
                           check_s=settings.model_check_s, metrics=metrics)  # fmt: skip
 
 
-def decide_window(engine: DecisionEngine, processor: PartitionProcessor, window: int) -> DecisionOutcome:
-    """One decision pass of a partition: fold and close its state up to ``window``, decide, and note the orders
-    as pending. The caller sends the payloads before it writes the state (a crash re-runs the pass, which
-    re-sends the same bytes)."""
+def decide_window(
+    engine: DecisionEngine, processor: PartitionProcessor, window: int, metrics: WorkerMetrics
+) -> DecisionOutcome:
+    """One decision pass of a partition: fold and close its state up to ``window``, decide, note the orders as
+    pending, and account for it. The caller sends the payloads before it writes the state (a crash re-runs the
+    pass, which re-sends the same bytes)."""
+    started = time.perf_counter()
     rows = processor.prepare_decision(window)
     outcome = engine.decide(rows, window, processor.due_ms(window))
     processor.record_decision(window, outcome.ordered)
+    metrics.commands.inc(len(outcome.payloads))
+    metrics.state_keys.set(outcome.keys_seen)
+    metrics.decision_seconds.observe(time.perf_counter() - started)
+    log.info(
+        "decision pass",
+        extra={"partition": processor.partition, "window": window, "keys": outcome.keys_seen,
+               "commands": len(outcome.payloads)},
+    )  # fmt: skip
     return outcome
 
 

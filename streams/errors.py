@@ -9,6 +9,10 @@ class BrokerError(StreamsError, RuntimeError):
     """The broker could not be started, reached or administered."""
 
 
+class BrokerUnreachableError(BrokerError):
+    """The broker did not answer in time: it may be starting, overloaded or frozen; trying again can help."""
+
+
 class ConfigurationError(StreamsError, ValueError):
     """Settings or command-line options that cannot work together."""
 

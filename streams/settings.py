@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
     session_timeout_s: float = Field(default=6.0, gt=0, description="Consumer group session timeout.")
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    max_poll_interval_s: float = Field(
+        default=60.0,
+        ge=1,
+        description="Batch engine: the longest a worker may go between polls (a decision pass holds the loop) "
+        "before the group drops it; it is also the rebalance timeout, how long a rebalance waits for a member "
+        "that died in the middle of joining.",
+    )
     producer_max_batch_size: int = Field(
         default=1,
         ge=1,

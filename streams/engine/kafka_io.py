@@ -48,7 +48,7 @@ def group_consumer(
             "enable.partition.eof": True,
             "session.timeout.ms": int(settings.session_timeout_s * 1000),
             "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
-            "max.poll.interval.ms": 600_000,
+            "max.poll.interval.ms": int(settings.max_poll_interval_s * 1000),
             "fetch.max.bytes": 64 * 1024 * 1024,
             "max.partition.fetch.bytes": max(1024 * 1024, 2 * settings.max_message_bytes),
             "log.connection.close": False,

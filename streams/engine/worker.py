@@ -42,7 +42,7 @@ from streams.engine.kafka_io import (
     read_partitions,
     worker_producer,
 )
-from streams.errors import BrokerError
+from streams.errors import BrokerError, BrokerUnreachableError
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
 from streams.processor import PartitionProcessor
@@ -88,7 +88,7 @@ class BatchWorker:
 
     # --- the loop ----------------------------------------------------------------------------------
     def run(self, stopping: Callable[[], bool]) -> None:
-        create_topics(self.settings, self.bootstrap, extra=(self.changelog,))
+        self._create_topics(stopping)
         consumer = self.consumer = group_consumer(
             self.settings, self.bootstrap, self._on_assign, self._on_revoke, self._on_lost
         )
@@ -105,6 +105,20 @@ class BatchWorker:
             for assigned in self.assigned.values():
                 assigned.local.close()
             self.assigned.clear()
+
+    def _create_topics(self, stopping: Callable[[], bool], patience_s: float = 120.0) -> None:
+        """Create missing topics, waiting out a broker that does not answer yet (starting, or frozen) for up to
+        ``patience_s``; a broker that answers with a refusal is an error at once."""
+        deadline = time.monotonic() + patience_s
+        while not stopping():
+            try:
+                create_topics(self.settings, self.bootstrap, extra=(self.changelog,))
+                return
+            except BrokerUnreachableError as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("the broker does not answer yet; retrying", extra={"error": str(exc)})
+                time.sleep(1.0)
 
     def turn(self, messages: list[Message]) -> None:
         started = time.perf_counter()
@@ -230,19 +244,10 @@ class BatchWorker:
                                         "next_offsets": list(cut.next_offsets)})  # fmt: skip
 
     def _decide(self, assigned: Assigned, window: int) -> None:
-        started = time.perf_counter()
-        outcome = decide_window(self.engine, assigned.processor, window)
+        outcome = decide_window(self.engine, assigned.processor, window, self.metrics)
         for key, payload in outcome.payloads:
             produce(self.producer, self.settings.topic_reorders, payload, key, assigned.partition,
                     self.deliveries.report)  # fmt: skip
-        self.metrics.commands.inc(len(outcome.payloads))
-        self.metrics.state_keys.set(outcome.keys_seen)
-        self.metrics.decision_seconds.observe(time.perf_counter() - started)
-        log.info(
-            "decision pass",
-            extra={"partition": assigned.partition, "window": window, "keys": outcome.keys_seen,
-                   "commands": len(outcome.payloads)},
-        )  # fmt: skip
 
     def _dead_letter(self, message: Message, reason: DlqReason, detail: str, event_id: str | None) -> None:
         partition = int(message.partition() or 0)

@@ -59,6 +59,7 @@ class Deployment:
             "RESTOCK_STATE_DIR": str(self.root / app_id / "state"),
             "RESTOCK_WEB_PORT": str(free_loopback_port()),
             "RESTOCK_SESSION_TIMEOUT_S": "3",
+            "RESTOCK_MAX_POLL_INTERVAL_S": "20",
             "RESTOCK_TOPIC_IDLE_S": "2.0",
             "RESTOCK_LOG_LEVEL": "info",
             "RESTOCK_ENGINE": self.engine,
