@@ -25,24 +25,24 @@ def admin_client(bootstrap_servers: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap_servers, "socket.timeout.ms": 10_000})
 
 
-def create_topics(
-    settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0, extra: tuple[str, ...] = ()
-) -> list[str]:
-    """Create every topic in ``settings`` (and ``extra``) that does not exist yet; return the names created.
+BUSY_BROKER = (KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_CONTROLLER, KafkaError.LEADER_NOT_AVAILABLE)
+
+
+def create_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0) -> list[str]:
+    """Create every topic in ``settings`` that does not exist yet; return the names created.
 
     Input, output, dead-letter, cut and changelog topics share one partition count so that keys are
-    co-partitioned with the state (Faust creates its table changelogs itself with the same count). The cut
-    topic and ``extra`` (the batch engine's changelog) keep every record: a restore or a replay reads them from
-    the start, and the changelog's parts share keys, so neither may be compacted or expire.
+    co-partitioned with the state. The cut and changelog topics keep every record: a restore or a replay reads
+    them from the start, and the changelog's parts share keys, so neither may be compacted or expire.
     """
     client = admin_client(bootstrap_servers)
-    kept = {settings.topic_cuts, *extra}
+    kept = {settings.topic_cuts, settings.topic_changelog}
     new = [
         NewTopic(
             name, num_partitions=settings.partitions, replication_factor=settings.replication_factor,
             config=KEEP_FOREVER if name in kept else {},
         )
-        for name in (*settings.all_topics, *extra)
+        for name in settings.all_topics
     ]  # fmt: skip
     created: list[str] = []
     for name, future in client.create_topics(new, operation_timeout=timeout_s).items():
@@ -50,11 +50,14 @@ def create_topics(
             future.result(timeout=timeout_s)
             created.append(name)
         except KafkaException as exc:
-            code = exc.args[0].code()
-            if code in (KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT):
-                raise BrokerUnreachableError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
-            if code != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise BrokerError(f"could not create topic {name!r}: {exc.args[0].str()}") from exc
+            error: KafkaError = exc.args[0]
+            if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                continue
+            # client-side codes are negative (timeouts, transport, an unparsable reply); the broker's own
+            # "try again" codes are not always flagged retriable
+            if error.retriable() or error.code() < 0 or error.code() in BUSY_BROKER:
+                raise BrokerUnreachableError(f"could not create topic {name!r}: {error.str()}") from exc
+            raise BrokerError(f"could not create topic {name!r}: {error.str()}") from exc
     mismatched = [
         f"{info.name} has {info.partitions}"
         for info in describe_topics(settings, bootstrap_servers, timeout_s)

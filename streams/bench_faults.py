@@ -40,7 +40,7 @@ from streams.publish import publish
 from streams.sample_events import OutboundMessage, demo_history
 from streams.settings import Settings
 from streams.state_codec import HISTORY_BLOCK_DAYS
-from streams.state_export import changelog_topic, read_changelog
+from streams.state_export import read_changelog
 from streams.state_view import parse_table
 from streams.topic_reader import read_topic
 from streams.worker_process import WorkerProcess
@@ -70,7 +70,7 @@ class Run:
 
     def worker(self) -> WorkerProcess:
         self.started += 1
-        env = worker_env(self.settings, self.bootstrap, self.app_id, self.root / f"state-{self.started % 2}", "batch")
+        env = worker_env(self.settings, self.bootstrap, self.app_id, self.root / f"state-{self.started % 2}")
         env |= {"RESTOCK_TOPIC_CUTS": self.settings.topic_cuts, "RESTOCK_TOPIC_IDLE_S": "0.5"}
         return WorkerProcess(env, self.root / f"worker-{self.started:03d}.log").start()
 
@@ -81,7 +81,7 @@ class Run:
         return [value for _, value in read_topic(self.bootstrap, self.settings.topic_reorders, quiet_s=2.0)]
 
     def state(self) -> dict[bytes, bytes]:
-        return read_changelog(self.bootstrap, changelog_topic(self.settings), quiet_s=2.0, framed=True)
+        return read_changelog(self.bootstrap, self.settings.topic_changelog, quiet_s=2.0)
 
 
 def log_text(worker: WorkerProcess) -> str:

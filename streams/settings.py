@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         default=None,
         description="Kafka bootstrap servers (host:port,...). Unset: `restock demo` starts the embedded broker.",
     )
-    app_id: str = Field(default="restock", description="Faust app id: consumer group and changelog prefix.")
+    app_id: str = Field(default="restock", description="Consumer group id and prefix of the state changelog topic.")
     topic_orders: str = "restock.orders"
     topic_inventory: str = "restock.inventory"
     topic_clicks: str = "restock.clicks"
@@ -43,18 +43,13 @@ class Settings(BaseSettings):
     topic_dlq: str = "restock.dlq"
     topic_cuts: str = Field(
         default="restock.decision-cuts",
-        description="Where the batch engine records the input offsets of decisions the idle rule released, so a "
+        description="Where the worker records the input offsets of decisions the idle rule released, so a "
         "restart or replay takes them at the same offsets (streams.engine.cuts).",
     )
     cuts_app_id: str | None = Field(
         default=None,
         description="Whose decision cuts to follow: unset, this app's own; a replay into a fresh app id names the "
         "live app to reproduce its commands byte for byte.",
-    )
-    engine: Literal["batch", "faust"] = Field(
-        default="batch",
-        description="batch: the confluent-kafka batch engine with RocksDB state and decision cuts "
-        "(streams.engine); faust: the Faust worker it replaces, kept until it is removed.",
     )
     partitions: int = Field(default=4, ge=1, description="Partitions of every input, state and output topic.")
     replication_factor: int = Field(default=1, ge=1)
@@ -63,17 +58,9 @@ class Settings(BaseSettings):
     max_poll_interval_s: float = Field(
         default=60.0,
         ge=1,
-        description="Batch engine: the longest a worker may go between polls (a decision pass holds the loop) "
+        description="The longest a worker may go between polls (a decision pass holds the loop) "
         "before the group drops it; it is also the rebalance timeout, how long a rebalance waits for a member "
         "that died in the middle of joining.",
-    )
-    producer_max_batch_size: int = Field(
-        default=1,
-        ge=1,
-        description=(
-            "aiokafka max batch bytes for the worker's producer. 1 is the recovery-safe value on the embedded"
-            " (Tansu) broker, whose high watermark is wrong for multi-record batches; use 16384+ on Apache Kafka."
-        ),
     )
 
     # --- time and state ----------------------------------------------------------------------------
@@ -185,7 +172,7 @@ class Settings(BaseSettings):
     policy_version: str = Field(default="out-v1", min_length=1)
 
     # --- observability -----------------------------------------------------------------------------
-    web_bind: str = Field(default="127.0.0.1", description="Bind address of the metrics / Faust web server.")
+    web_bind: str = Field(default="127.0.0.1", description="Bind address of the metrics endpoint.")
     web_port: int = Field(default=6066, ge=0, le=65535, description="0 disables the metrics endpoint.")
     log_level: str = "info"
 
@@ -202,6 +189,22 @@ class Settings(BaseSettings):
         if value.utcoffset() is None:
             raise ValueError("earliest_event_time needs a UTC offset, e.g. 2000-01-01T00:00:00Z")
         return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _group_timeouts_agree(self) -> Settings:
+        """Kafka refuses a member whose poll interval is below its session timeout; a heartbeat interval at or
+        above the session timeout drops the member between heartbeats."""
+        if self.max_poll_interval_s < self.session_timeout_s:
+            raise ValueError(
+                f"max_poll_interval_s={self.max_poll_interval_s:g} is below session_timeout_s="
+                f"{self.session_timeout_s:g}; Kafka requires max.poll.interval.ms >= session.timeout.ms"
+            )
+        if self.heartbeat_interval_s >= self.session_timeout_s:
+            raise ValueError(
+                f"heartbeat_interval_s={self.heartbeat_interval_s:g} must be below session_timeout_s="
+                f"{self.session_timeout_s:g} (a third of it is usual)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _buckets_divide_days(self) -> Settings:
@@ -225,8 +228,13 @@ class Settings(BaseSettings):
         return (self.topic_orders, self.topic_inventory, self.topic_clicks)
 
     @property
+    def topic_changelog(self) -> str:
+        """The state changelog (``streams.state.changelog_codec``): one per app id, like its consumer group."""
+        return f"{self.app_id}.state-changelog"
+
+    @property
     def all_topics(self) -> tuple[str, ...]:
-        return (*self.input_topics, self.topic_reorders, self.topic_dlq, self.topic_cuts)
+        return (*self.input_topics, self.topic_reorders, self.topic_dlq, self.topic_cuts, self.topic_changelog)
 
     @property
     def validation_limits(self) -> ValidationLimits:

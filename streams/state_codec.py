@@ -1,8 +1,7 @@
 """Binary layout of the state table: shard records, history blocks and partition progress.
 
-Why shards: a Faust table write is one changelog record, and on the embedded broker (one record per produce
-batch, see the broker notes) each costs about 0.3 ms. One record per ``sku|location`` per batch would cost
-more than everything else together, so the keys of a partition are spread over ``state_shards`` shards by a
+Why shards: every state write is a changelog record, so one record per ``sku|location`` per batch would
+cost more than everything else together. The keys of a partition are spread over ``state_shards`` shards by a
 stable hash and a batch rewrites each touched shard once: the changelog carries at most
 ``partitions x state_shards`` records per batch, whatever the number of keys.
 

@@ -1,13 +1,11 @@
 """Exports the worker's state as a long table (parquet) that ``restock forecast/train/backtest --data`` reads.
 
-Source: the state table's changelog topic (``<app_id>-state-changelog``), read from the beginning with
-confluent-kafka and compacted here (the last value of each key wins, a tombstone deletes it). Why the
-changelog and not a RocksDB state folder: the changelog is the table's source of truth (a worker rebuilds its
-RocksDB files from it, and drops them after an unclean exit because they can hold writes the changelog never
-got), it holds every partition where a worker's folder holds only the ones it owned, it can be read while
-workers run (RocksDB is locked by its worker) or with none running, and the repository has a changelog
-reader (``streams.topic_reader``) but no offline RocksDB reader. Decoding goes through
-``streams.state_view.parse_table`` and ``streams.state_codec``.
+Source: the state changelog topic (``<app_id>.state-changelog``), read from the beginning with
+confluent-kafka and compacted here (the last value of each key in a complete flush group wins, a delete
+removes it). Why the changelog and not a RocksDB state folder: the changelog is the table's source of truth
+(a worker restores from it whatever its local state lacks), it holds every partition where a worker's folder
+holds only the ones it owned, it can be read while workers run (RocksDB is locked by its worker) or with none
+running. Decoding goes through ``streams.state_view.parse_table`` and ``streams.state_codec``.
 
 Before decoding, the table is brought to what the worker's next decision would see:
 
@@ -55,8 +53,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streams.app import STATE_TABLE
-from streams.engine.kafka_io import changelog_topic as batch_changelog_topic
 from streams.errors import StreamsError
 from streams.inventory import fold_before
 from streams.settings import DAY_SECONDS, Settings
@@ -87,29 +83,16 @@ class ExportError(StreamsError, ValueError):
     """The state cannot be exported (an empty table, usually a wrong app id or bootstrap server)."""
 
 
-def changelog_topic(settings: Settings) -> str:
-    """The state's changelog topic: the batch engine's flush groups, or Faust's ``<app id>-<table>-changelog``."""
-    if settings.engine == "batch":
-        return batch_changelog_topic(settings.app_id)
-    return f"{settings.app_id}-{STATE_TABLE}-changelog"
+def read_changelog(bootstrap_servers: str, topic: str, quiet_s: float = 2.0) -> dict[bytes, bytes]:
+    """The table as the changelog holds it: the last value of each key, deleted keys left out.
 
-
-def read_changelog(
-    bootstrap_servers: str, topic: str, quiet_s: float = 2.0, framed: bool = False
-) -> dict[bytes, bytes]:
-    """The table as the changelog holds it: the last value of each key, keys deleted by a tombstone left out.
-
-    ``framed``: the batch engine's changelog, whose flush groups count only once complete
-    (``streams.state.changelog_codec``). The end is where nothing new arrived for ``quiet_s`` (the embedded
-    broker's high watermarks are wrong).
+    Flush groups count only once complete (``streams.state.changelog_codec``), as in a worker's restore. The
+    end is where nothing new arrived for ``quiet_s`` (the embedded broker's high watermarks are wrong).
     """
     table: dict[bytes, bytes | None] = {}
     assemblers: dict[int, GroupAssembler] = {}
     for partition, offset, key, value in iter_topic(bootstrap_servers, topic, quiet_s=quiet_s, timeout_s=math.inf):
         if key is None:
-            continue
-        if not framed:
-            table[key] = value or None
             continue
         group = assemblers.setdefault(partition, GroupAssembler()).feed(offset, key, value or b"")
         if group is not None:
@@ -262,8 +245,8 @@ def export_table(table: Mapping[bytes, bytes], settings: Settings, out: Path, so
 
 def export_changelog(settings: Settings, bootstrap_servers: str, out: Path, quiet_s: float = 2.0) -> dict[str, Any]:
     """Read the app's state changelog from the beginning and write its export to ``out``."""
-    topic = changelog_topic(settings)
-    table = read_changelog(bootstrap_servers, topic, quiet_s, framed=settings.engine == "batch")
+    topic = settings.topic_changelog
+    table = read_changelog(bootstrap_servers, topic, quiet_s)
     return export_table(table, settings, out, f"kafka changelog {topic} at {bootstrap_servers}")
 
 

@@ -1,7 +1,7 @@
 """The byte-level state store one partition's processor reads and writes.
 
-The worker's implementation sits on a Faust RocksDB table (changelogged); the in-memory twin runs the same
-processor in unit tests without a broker.
+The worker's implementation is ``streams.state.PartitionState`` (RocksDB plus the changelog); the in-memory
+twin runs the same processor in unit tests without a broker.
 """
 
 from __future__ import annotations

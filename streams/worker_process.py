@@ -42,7 +42,7 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, timeout_s: float = 20.0) -> int | None:
-        """SIGINT (Faust's clean shutdown), SIGKILL if it has not exited in ``timeout_s``."""
+        """SIGINT (a clean stop: the worker writes what it holds, leaves the group), SIGKILL after ``timeout_s``."""
         proc, self.process = self.process, None
         if proc is None:
             return None

@@ -22,11 +22,6 @@ from streams.settings import Settings
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
-def changelog_topic(app_id: str) -> str:
-    """The batch engine's changelog (a name apart from Faust's ``<app id>-state-changelog``: other format)."""
-    return f"{app_id}.state-changelog"
-
-
 def group_consumer(
     settings: Settings, bootstrap_servers: str, on_assign: Any, on_revoke: Any, on_lost: Any
 ) -> Consumer:

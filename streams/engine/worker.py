@@ -36,7 +36,6 @@ from streams.engine.cuts import DecisionCut, cuts_by_window
 from streams.engine.decode import decode_messages
 from streams.engine.kafka_io import (
     Deliveries,
-    changelog_topic,
     group_consumer,
     produce,
     read_partitions,
@@ -74,7 +73,7 @@ class BatchWorker:
         self.metrics = metrics
         self.limits = settings.validation_limits
         self.topic_of = {name: Topic(i) for i, name in enumerate(settings.input_topics)}
-        self.changelog = changelog_topic(settings.app_id)
+        self.changelog = settings.topic_changelog
         self.cuts_app_id = settings.cuts_app_id or settings.app_id
         self.engine = DecisionEngine(settings, forecaster_for(settings, metrics))
         self.producer = worker_producer(settings, bootstrap_servers)
@@ -92,7 +91,7 @@ class BatchWorker:
         consumer = self.consumer = group_consumer(
             self.settings, self.bootstrap, self._on_assign, self._on_revoke, self._on_lost
         )
-        log.info("worker started", extra={"app_id": self.settings.app_id, "engine": "batch"})
+        log.info("worker started", extra={"app_id": self.settings.app_id})
         try:
             while not stopping():
                 started, in_callbacks = time.monotonic(), self.callback_seconds
@@ -112,7 +111,7 @@ class BatchWorker:
         deadline = time.monotonic() + patience_s
         while not stopping():
             try:
-                create_topics(self.settings, self.bootstrap, extra=(self.changelog,))
+                create_topics(self.settings, self.bootstrap)
                 return
             except BrokerUnreachableError as exc:
                 if time.monotonic() > deadline:

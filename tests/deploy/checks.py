@@ -264,8 +264,6 @@ def compose_problems(doc: Mapping[str, Any]) -> list[str]:
         problems += restock_env_problems(f"compose service {name}", env_dict(service.get("environment")))
 
     # Worker specifics.
-    if int(wenv.get("RESTOCK_PRODUCER_MAX_BATCH_SIZE", 1)) <= 1:
-        problems.append("worker must set RESTOCK_PRODUCER_MAX_BATCH_SIZE > 1 on Apache Kafka")
     if wenv.get("RESTOCK_WEB_BIND") != "0.0.0.0":
         problems.append("worker must set RESTOCK_WEB_BIND=0.0.0.0 inside the container")
     web_port = int(wenv.get("RESTOCK_WEB_PORT", Settings.model_fields["web_port"].default))
@@ -527,8 +525,6 @@ def k8s_problems(docs: list[dict[str, Any]]) -> list[str]:
     partitions = int(env.get("RESTOCK_PARTITIONS") or Settings.model_fields["partitions"].default)
     if int(spec.get("replicas", 1)) > partitions:
         problems.append(f"replicas {spec.get('replicas')} exceed RESTOCK_PARTITIONS {partitions}")
-    if int(env.get("RESTOCK_PRODUCER_MAX_BATCH_SIZE") or 1) <= 1:
-        problems.append("RESTOCK_PRODUCER_MAX_BATCH_SIZE must be > 1 on Apache Kafka")
 
     metrics_services = [
         d

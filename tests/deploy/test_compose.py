@@ -73,7 +73,6 @@ def test_restock_env_names_are_settings_fields(compose: dict[str, Any]) -> None:
 
 def test_worker_env_values(compose: dict[str, Any]) -> None:
     env = checks.env_dict(compose["services"]["worker"]["environment"])
-    assert env["RESTOCK_PRODUCER_MAX_BATCH_SIZE"] == "1048576"
     assert env["RESTOCK_STATE_DIR"] == checks.STATE_DIR
     assert env["RESTOCK_WEB_BIND"] == "0.0.0.0"
     assert env["RESTOCK_WEB_PORT"] == "6066"
@@ -132,8 +131,8 @@ def _invalid_value(doc: dict[str, Any]) -> None:
     _env(doc, "worker")["RESTOCK_PARTITIONS"] = "0"
 
 
-def _tansu_batch(doc: dict[str, Any]) -> None:
-    _env(doc, "worker")["RESTOCK_PRODUCER_MAX_BATCH_SIZE"] = "1"
+def _poll_below_session(doc: dict[str, Any]) -> None:
+    _env(doc, "worker")["RESTOCK_MAX_POLL_INTERVAL_S"] = "5"
 
 
 def _no_state_volume(doc: dict[str, Any]) -> None:
@@ -169,7 +168,7 @@ def _other_image(doc: dict[str, Any]) -> None:
         (_host_listener, "does not name the kafka service"),
         (_unknown_setting, "RESTOCK_NOT_A_SETTING"),
         (_invalid_value, "do not validate"),
-        (_tansu_batch, "PRODUCER_MAX_BATCH_SIZE"),
+        (_poll_below_session, "max.poll.interval.ms"),
         (_no_state_volume, "state dir"),
         (_undeclared_volume, "declared named volume"),
         (_started_not_completed, "service_completed_successfully"),

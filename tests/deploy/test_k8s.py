@@ -69,7 +69,6 @@ def test_configmap_keys_are_settings(docs: Docs) -> None:
     data = _one(docs, "ConfigMap")["data"]
     assert data, "ConfigMap is empty"
     assert set(data) <= checks.settings_env_names(), set(data) - checks.settings_env_names()
-    assert int(data["RESTOCK_PRODUCER_MAX_BATCH_SIZE"]) > 1
 
 
 def test_services_headless_and_metrics(docs: Docs) -> None:
@@ -122,8 +121,8 @@ def _bad_value(docs: Docs) -> None:
     _one(docs, "ConfigMap")["data"]["RESTOCK_SERVICE_LEVEL"] = "1.5"
 
 
-def _tansu_batch(docs: Docs) -> None:
-    _one(docs, "ConfigMap")["data"]["RESTOCK_PRODUCER_MAX_BATCH_SIZE"] = "1"
+def _poll_below_session(docs: Docs) -> None:
+    _one(docs, "ConfigMap")["data"]["RESTOCK_MAX_POLL_INTERVAL_S"] = "5"
 
 
 def _state_elsewhere(docs: Docs) -> None:
@@ -168,7 +167,7 @@ def _helm(docs: Docs) -> None:
         (_root, "runAsNonRoot"),
         (_bad_key, "RESTOCK_TOPIC_ORDER"),
         (_bad_value, "do not validate"),
-        (_tansu_batch, "PRODUCER_MAX_BATCH_SIZE"),
+        (_poll_below_session, "max.poll.interval.ms"),
         (_state_elsewhere, "RESTOCK_STATE_DIR"),
         (_loopback_bind, "RESTOCK_WEB_BIND"),
         (_readiness_elsewhere, "readinessProbe"),

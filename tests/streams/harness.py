@@ -13,7 +13,7 @@ from streams.embedded_broker import free_loopback_port
 from streams.publish import publish
 from streams.sample_events import OutboundMessage
 from streams.settings import Settings
-from streams.state_export import changelog_topic, read_changelog
+from streams.state_export import read_changelog
 from streams.topic_reader import read_topic
 from streams.worker_process import WorkerProcess
 
@@ -25,7 +25,6 @@ class Deployment:
     bootstrap: str
     prefix: str
     root: Path
-    engine: str = Settings.model_fields["engine"].default
 
     def topics(self, app_id: str = "") -> dict[str, str]:
         """Shared input topics; output topics of their own for each app id, so runs can be compared."""
@@ -62,7 +61,6 @@ class Deployment:
             "RESTOCK_MAX_POLL_INTERVAL_S": "20",
             "RESTOCK_TOPIC_IDLE_S": "2.0",
             "RESTOCK_LOG_LEVEL": "info",
-            "RESTOCK_ENGINE": self.engine,
             **self.topics(app_id),
             **{f"RESTOCK_{k.upper()}": str(v) for k, v in settings.items()},
         }
@@ -79,12 +77,13 @@ class Deployment:
 
     def table_state(self, app_id: str) -> dict[bytes, bytes]:
         """The state table as its changelog holds it: the last value written for each key."""
-        settings = self.settings(app_id).model_copy(update={"app_id": app_id, "engine": self.engine})
-        return read_changelog(self.bootstrap, changelog_topic(settings), quiet_s=1.5, framed=self.engine == "batch")
+        return read_changelog(
+            self.bootstrap, self.settings(app_id).model_copy(update={"app_id": app_id}).topic_changelog, quiet_s=1.5
+        )
 
 
-def new_deployment(bootstrap: str, root: Path, engine: str = Settings.model_fields["engine"].default) -> Deployment:
-    return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", root, engine).create()
+def new_deployment(bootstrap: str, root: Path) -> Deployment:
+    return Deployment(bootstrap, f"t{uuid.uuid4().hex[:10]}", root).create()
 
 
 def wait_until_settled(worker: WorkerProcess, minimum: int, timeout_s: float = 120.0, quiet_s: float = 5.0) -> None:

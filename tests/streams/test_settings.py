@@ -46,3 +46,20 @@ def test_invalid_values_are_refused(field: str, value: object) -> None:
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(partition_count=4)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"session_timeout_s": 10.0, "max_poll_interval_s": 5.0}, "max.poll.interval.ms >= session.timeout.ms"),
+        ({"session_timeout_s": 3.0, "heartbeat_interval_s": 3.0}, "heartbeat_interval_s=3 must be below"),
+    ],
+)
+def test_group_timeouts_that_kafka_would_refuse_are_refused_at_start(overrides: dict[str, float], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(**overrides)  # type: ignore[arg-type]
+
+
+def test_the_changelog_topic_is_created_with_the_others() -> None:
+    settings = Settings(app_id="shop")
+    assert settings.topic_changelog == "shop.state-changelog" and settings.topic_changelog in settings.all_topics

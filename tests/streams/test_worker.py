@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -31,12 +30,6 @@ DAY0 = 20_000
 def broker(tmp_path_factory: pytest.TempPathFactory):
     with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module", params=["faust", "batch"])
-def engine(request: pytest.FixtureRequest) -> str:
-    """Both engines pass the same end-to-end tests while the batch engine replaces the Faust one."""
-    return str(request.param)
 
 
 def message(kind: str, payload: dict | bytes, key: str = "A|L1", partition: int | None = None) -> OutboundMessage:
@@ -92,14 +85,14 @@ def bad_messages(previous: OutboundMessage) -> dict[DlqReason, OutboundMessage]:
     }
 
 
-def test_one_command_below_reorder_point_and_every_bad_message_dead_lettered(broker, engine, tmp_path: Path) -> None:
-    deployment = new_deployment(broker.bootstrap_servers, tmp_path, engine)
+def test_one_command_below_reorder_point_and_every_bad_message_dead_lettered(broker, tmp_path: Path) -> None:
+    deployment = new_deployment(broker.bootstrap_servers, tmp_path)
     history = one_sku_history()
     bad = bad_messages(history[59])
     # bad messages go in the middle of the history, so the worker must carry on after them
     messages = history[:60] + list(bad.values()) + history[60:]
     sent = deployment.publish(messages)
-    app_id = f"single-{engine}"  # an app id is one engine's: state formats and group protocols differ
+    app_id = "single"
     worker = deployment.worker(app_id)
     try:
         wait_until_settled(worker, sent)
@@ -131,14 +124,14 @@ def replay_inputs(broker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Dep
 
 
 @pytest.fixture(scope="module")
-def reference_run(replay_inputs, engine) -> tuple[list[bytes], dict[bytes, bytes]]:
-    deployment, sent = on_engine(replay_inputs, engine)
-    worker = deployment.worker(f"reference-{engine}", batch_max_events=5000)
+def reference_run(replay_inputs) -> tuple[list[bytes], dict[bytes, bytes]]:
+    deployment, sent = replay_inputs
+    worker = deployment.worker("reference", batch_max_events=5000)
     try:
         wait_until_settled(worker, sent)
     finally:
         assert worker.stop() == 0
-    return deployment.reorders(f"reference-{engine}"), deployment.table_state(f"reference-{engine}")
+    return deployment.reorders("reference"), deployment.table_state("reference")
 
 
 def dead_letter_origins(deployment: Deployment, app_id: str) -> Counter[tuple[str, int, int, str]]:
@@ -155,22 +148,17 @@ def by_id(payloads: list[bytes]) -> dict[str, bytes]:
     return out
 
 
-def on_engine(replay_inputs: tuple[Deployment, int], engine: str) -> tuple[Deployment, int]:
+def test_replay_into_fresh_app_id_with_small_batches_is_byte_identical(replay_inputs, reference_run) -> None:
     deployment, sent = replay_inputs
-    return replace(deployment, engine=engine), sent
-
-
-def test_replay_into_fresh_app_id_with_small_batches_is_byte_identical(replay_inputs, engine, reference_run) -> None:
-    deployment, sent = on_engine(replay_inputs, engine)
     reference_commands, _ = reference_run
     assert len(reference_commands) > 10
-    app_id = f"small-batches-{engine}"
+    app_id = "small-batches"
     worker = deployment.worker(app_id, batch_max_events=37)
     try:
         wait_until_settled(worker, sent)
     finally:
         assert worker.stop() == 0
-    dlq, reference_dlq = dead_letter_origins(deployment, app_id), dead_letter_origins(deployment, f"reference-{engine}")
+    dlq, reference_dlq = dead_letter_origins(deployment, app_id), dead_letter_origins(deployment, "reference")
     assert set(dlq) == set(reference_dlq), (set(dlq) - set(reference_dlq), set(reference_dlq) - set(dlq))
     commands, expected = by_id(deployment.reorders(app_id)), by_id(reference_commands)
     assert commands.keys() == expected.keys()
@@ -180,10 +168,10 @@ def test_replay_into_fresh_app_id_with_small_batches_is_byte_identical(replay_in
     assert not differing, differing[:5]
 
 
-def test_kill_9_and_restart_recovers_tables_exactly(replay_inputs, engine, reference_run) -> None:
-    deployment, sent = on_engine(replay_inputs, engine)
+def test_kill_9_and_restart_recovers_tables_exactly(replay_inputs, reference_run) -> None:
+    deployment, sent = replay_inputs
     reference_commands, reference_state = reference_run
-    app_id = f"crashy-{engine}"
+    app_id = "crashy"
     worker = deployment.worker(app_id, batch_max_events=200)
     wait_for_consumed(worker, sent // 2)
     worker.kill9()
