@@ -16,15 +16,15 @@ partition meta, in that order (a record in the changelog implies the ones writte
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from schemas import ClickEvent, DlqReason, InventoryEvent, OrderEvent
+from schemas import DlqReason
 from streams.errors import ConfigurationError
+from streams.event_batch import CLICK_ACTIONS, LINE_TYPES, EventBatch
 from streams.history import PartitionHistory
 from streams.inventory import deferred_row, deferred_rows, fold_before
 from streams.settings import DAY_SECONDS, Settings
@@ -48,8 +48,6 @@ from streams.state_codec import (
 )
 from streams.store import PartitionStore
 
-Event = OrderEvent | InventoryEvent | ClickEvent
-
 _CLICK_CHANNEL = {
     "view": Channel.VIEW,
     "add_to_cart": Channel.ADD_TO_CART,
@@ -57,23 +55,16 @@ _CLICK_CHANNEL = {
     "purchase": Channel.PURCHASE_CLICK,
 }
 _ORDER_SIGN = {"sale": 1.0, "cancellation": -1.0, "return": 0.0}
-
-
-@dataclass(slots=True)
-class InputEvent:
-    """A decoded, valid event with its origin; ``ref`` is the transport's handle (for the DLQ)."""
-
-    topic: Topic
-    offset: int
-    key: bytes
-    time_ms: int
-    event: Event
-    ref: Any = None
+CHANNEL_OF_ACTION = np.array([_CLICK_CHANNEL[action] for action in CLICK_ACTIONS], np.int64)
+SIGN_OF_LINE_TYPE = np.array([_ORDER_SIGN[line_type] for line_type in LINE_TYPES])
+_DIGEST_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(slots=True)
 class Rejected:
-    item: InputEvent
+    """Row ``row`` of the applied :class:`EventBatch` was refused."""
+
+    row: int
     reason: DlqReason
     detail: str
 
@@ -108,10 +99,19 @@ def boundary_ms(window: int, decision_offset_s: int) -> int:
     return (window * DAY_SECONDS + decision_offset_s) * 1000
 
 
-def event_digest(topic: int, key: bytes, event_id: str) -> int:
-    """A stable 64-bit id of (topic, key, event id) for duplicate detection (``hash`` is salted per process)."""
-    text = b"%d|%b|%b" % (topic, key, event_id.encode())
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+def event_digests(
+    topics: npt.NDArray[np.int64], keys: npt.NDArray[np.object_], event_ids: list[str]
+) -> npt.NDArray[np.uint64]:
+    """Stable 64-bit ids of (topic, key, event id) for duplicate detection (``hash`` is salted per process).
+
+    pandas' ``hash_array`` is SipHash with a fixed key, so the ids are the same in every process; a digest is
+    stored in state, so this function must not change for the life of the state.
+    """
+    with np.errstate(over="ignore"):
+        key_part = pd.util.hash_array(keys, categorize=False) * _DIGEST_MIX + topics.astype(np.uint64)
+        id_part = pd.util.hash_array(np.asarray(event_ids, dtype=object), categorize=False)
+    digests: npt.NDArray[np.uint64] = key_part ^ id_part
+    return digests
 
 
 class PartitionProcessor:
@@ -161,35 +161,37 @@ class PartitionProcessor:
         return offset <= int(self.meta.finished[topic])
 
     # --- applying events -------------------------------------------------------------------------
-    def apply(self, items: list[InputEvent]) -> ApplyResult:
+    def apply(self, batch: EventBatch) -> ApplyResult:
         """Apply a batch of valid events of this partition, in arrival order; reject late and repeated ones."""
         result = ApplyResult()
-        n = len(items)
-        if not n:
+        if not len(batch):
             return result
+        codes, uniques = pd.factorize(np.asarray(batch.keys, dtype=object), sort=False)
         slots = self.slots
-        missing = [key for key in dict.fromkeys(item.key for item in items) if key not in slots]
+        missing = [key for key in uniques.tolist() if key not in slots]
         if missing:
             self._add_slots(missing)
-        shard_list: list[ShardState] = []
-        columns: list[tuple[int, int, int, int, int]] = []
-        for item in items:
-            shard, row = slots[item.key]
-            shard_list.append(shard)
-            columns.append((shard.index, row, item.topic, item.offset, item.time_ms))
-        shard_ix, rows, topics, offsets, times = np.array(columns, np.int64).T
+        places = [slots[key] for key in uniques.tolist()]
+        shard_ix = np.fromiter((shard.index for shard, _ in places), np.int64, len(places))[codes]
+        rows = np.fromiter((row for _, row in places), np.int64, len(places))[codes]
+        topics, offsets, times = batch.topic, batch.offset, batch.time_ms
 
         handled = offsets > self.offsets[shard_ix, topics]
         result.applied_before = np.bincount(topics[~handled], minlength=N_TOPICS).tolist()
         late = self._advance_watermarks(topics, times) | self._in_decided_day(topics, times)
         candidates = np.flatnonzero(handled & ~late)
-        duplicate = self._duplicates(items, candidates, shard_list, rows)
+        digests = event_digests(
+            topics[candidates], uniques[codes[candidates]], [batch.event_ids[i] for i in candidates.tolist()]
+        )
+        duplicate = self._duplicates(
+            digests, times[candidates], shard_ix[candidates], rows[candidates], topics[candidates]
+        )
         accepted = candidates[~duplicate]
         for i in np.flatnonzero(handled & late).tolist():
-            result.rejected.append(Rejected(items[i], DlqReason.LATE, self._late_detail(items[i])))
+            result.rejected.append(Rejected(i, DlqReason.LATE, self._late_detail(int(topics[i]), int(times[i]))))
         for i in candidates[duplicate].tolist():
-            result.rejected.append(Rejected(items[i], DlqReason.DUPLICATE, self._duplicate_detail(items[i])))
-        result.rejected.sort(key=lambda r: (r.item.topic, r.item.offset))
+            result.rejected.append(Rejected(i, DlqReason.DUPLICATE, self._duplicate_detail(batch, i)))
+        result.rejected.sort(key=lambda r: (int(topics[r.row]), int(offsets[r.row])))
         result.accepted = len(accepted)
 
         np.maximum.at(self.offsets, (shard_ix[handled], topics[handled]), offsets[handled])
@@ -197,7 +199,7 @@ class PartitionProcessor:
         for index in np.unique(shard_ix[handled]).tolist():
             self.shards[index].dirty = True
         if len(accepted):
-            self._apply_accepted(items, accepted, shard_list, shard_ix, rows, topics, times)
+            self._apply_accepted(batch, accepted, shard_ix, rows)
         return result
 
     def _add_slots(self, keys: list[bytes]) -> None:
@@ -254,28 +256,23 @@ class PartitionProcessor:
         return closed
 
     def _duplicates(
-        self, items: list[InputEvent], candidates: npt.NDArray[np.int64], shard_list: list[ShardState],
-        rows: npt.NDArray[np.int64],
+        self, digests: npt.NDArray[np.uint64], times: npt.NDArray[np.int64], shard_ix: npt.NDArray[np.int64],
+        rows: npt.NDArray[np.int64], topics: npt.NDArray[np.int64],
     ) -> npt.NDArray[np.bool_]:  # fmt: skip
-        """Which candidates repeat an event id already accepted for their key and topic within the horizon."""
-        duplicate = np.zeros(len(candidates), np.bool_)
-        if not len(candidates):
+        """Which candidates repeat an event id already accepted for their key and topic within the horizon;
+        the others' digests are remembered."""
+        duplicate = np.zeros(len(digests), np.bool_)
+        if not len(digests):
             return duplicate
-        digests = np.fromiter(
-            (event_digest(items[i].topic, items[i].key, items[i].event.event_id) for i in candidates.tolist()),
-            np.uint64,
-            len(candidates),
-        )
-        times = np.fromiter((items[i].time_ms for i in candidates.tolist()), np.int64, len(candidates))
-        touched = {shard_list[i].index: shard_list[i] for i in candidates.tolist()}
-        stored = np.concatenate([s.digests["digest"] for s in touched.values()])
+        touched = np.unique(shard_ix).tolist()
+        stored = np.concatenate([self.shards[index].digests["digest"] for index in touched])
         suspects = set(np.flatnonzero(np.isin(digests, stored)).tolist())
         _, first, counts = np.unique(digests, return_index=True, return_counts=True)
         repeated = set(np.flatnonzero(np.isin(digests, digests[first[counts > 1]])).tolist())
         kept: dict[int, list[int]] = {}
-        for j in sorted(suspects | repeated):
+        for j in sorted(suspects | repeated):  # rare: the per-event loop only over possible repeats
             digest, t = int(digests[j]), int(times[j])
-            shard = shard_list[int(candidates[j])]
+            shard = self.shards[int(shard_ix[j])]
             same = shard.digests[shard.digests["digest"] == digest] if j in suspects else shard.digests[:0]
             earlier = kept.setdefault(digest, [])
             if np.any(np.abs(same["time"] - t) <= self.horizon_ms) or any(abs(e - t) <= self.horizon_ms
@@ -283,22 +280,20 @@ class PartitionProcessor:
                 duplicate[j] = True
             else:
                 earlier.append(t)
-        accepted = np.flatnonzero(~duplicate)
-        new = np.zeros(len(accepted), DIGEST_ROW)
-        new["digest"], new["time"] = digests[accepted], times[accepted]
-        new["row"] = rows[candidates[accepted]]
-        new["topic"] = [items[i].topic for i in candidates[accepted].tolist()]
-        owner = np.fromiter((shard_list[i].index for i in candidates[accepted].tolist()), np.int64, len(accepted))
-        for index, shard in touched.items():
-            shard.add_digests(new[owner == index])
+        keep = ~duplicate
+        new = np.zeros(int(keep.sum()), DIGEST_ROW)
+        new["digest"], new["time"], new["row"], new["topic"] = digests[keep], times[keep], rows[keep], topics[keep]
+        owner = shard_ix[keep]
+        for index in touched:
+            self.shards[index].add_digests(new[owner == index])
         return duplicate
 
     def _apply_accepted(
-        self, items: list[InputEvent], accepted: npt.NDArray[np.int64], shard_list: list[ShardState],
-        shard_ix: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], topics: npt.NDArray[np.int64],
-        times: npt.NDArray[np.int64],
+        self, batch: EventBatch, accepted: npt.NDArray[np.int64], shard_ix: npt.NDArray[np.int64],
+        rows: npt.NDArray[np.int64],
     ) -> None:  # fmt: skip
-        a_shard, a_row, a_topic, a_time = shard_ix[accepted], rows[accepted], topics[accepted], times[accepted]
+        a_shard, a_row = shard_ix[accepted], rows[accepted]
+        a_topic, a_time = batch.topic[accepted], batch.time_ms[accepted]
         windows = (a_time // 1000 - self.offset_s) // DAY_SECONDS
         buckets = a_time // self.bucket_ms
         for index in np.unique(a_shard).tolist():
@@ -310,33 +305,38 @@ class PartitionProcessor:
             np.minimum.at(header["first_window"], r, windows[mine].astype(np.int32))
             np.minimum.at(header["first_bucket"], r, buckets[mine])
 
-        count_at: list[int] = []
-        channels: list[int] = []
-        values: list[float] = []
+        orders = np.flatnonzero(a_topic == Topic.ORDERS)
+        sign = SIGN_OF_LINE_TYPE[batch.line_type[accepted[orders]]]
+        counted = orders[sign != 0]
+        sign = sign[sign != 0]
+        quantity, price = batch.quantity[accepted[counted]], batch.unit_price[accepted[counted]]
+        clicks = np.flatnonzero(a_topic == Topic.CLICKS)
+        at = np.concatenate([counted, counted, clicks])
+        channels = np.concatenate([np.full(len(counted), Channel.DEMAND), np.full(len(counted), Channel.REVENUE),
+                                   CHANNEL_OF_ACTION[batch.action[accepted[clicks]]]])  # fmt: skip
+        values = np.concatenate([sign * quantity, sign * np.rint(quantity * price * 100), np.ones(len(clicks))])
+        if len(at):
+            self._add_counts(a_shard[at], buckets[at], a_row[at], channels, values)
+        self._set_prices(a_shard[counted[sign > 0]], a_row[counted[sign > 0]], price[sign > 0])
+
         deferred: dict[int, list[tuple[object, ...]]] = {}
-        for j, i in enumerate(accepted.tolist()):
-            event = items[i].event
-            if isinstance(event, OrderEvent):
-                sign = _ORDER_SIGN[event.line_type]
-                if sign:
-                    count_at += (j, j)
-                    channels += (Channel.DEMAND, Channel.REVENUE)
-                    values += (sign * event.quantity, sign * round(event.quantity * event.unit_price * 100))
-                if sign > 0:
-                    shard_list[i].rows["unit_price"][rows[i]] = event.unit_price
-            elif isinstance(event, ClickEvent):
-                count_at.append(j)
-                channels.append(_CLICK_CHANNEL[event.action])
-                values.append(1.0)
-            else:
-                deferred.setdefault(int(shard_ix[i]), []).append(
-                    deferred_row(event, int(rows[i]), int(windows[j]), int(a_time[j]))
-                )
+        for j in np.flatnonzero(a_topic == Topic.INVENTORY).tolist():
+            event = batch.inventory[int(accepted[j])]
+            deferred.setdefault(int(a_shard[j]), []).append(
+                deferred_row(event, int(a_row[j]), int(windows[j]), int(a_time[j]))
+            )
         for index, records in deferred.items():
             self.shards[index].add_deferred(deferred_rows(records))
-        if count_at:
-            at = np.asarray(count_at, np.int64)
-            self._add_counts(a_shard[at], buckets[at], a_row[at], np.asarray(channels), np.asarray(values))
+
+    def _set_prices(
+        self, shard_ix: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], prices: npt.NDArray[np.float64]
+    ) -> None:
+        """Each key's unit price becomes that of its last sale in the batch (arrival order)."""
+        for index in np.unique(shard_ix).tolist():
+            mine = np.flatnonzero(shard_ix == index)
+            r = rows[mine][::-1]
+            _, last = np.unique(r, return_index=True)  # first in reverse = last in arrival order
+            self.shards[index].rows["unit_price"][r[last]] = prices[mine][::-1][last]
 
     def _add_counts(
         self, shard_ix: npt.NDArray[np.int64], buckets: npt.NDArray[np.int64], rows: npt.NDArray[np.int64],
@@ -459,25 +459,25 @@ class PartitionProcessor:
         return written
 
     # --- dead-letter details -----------------------------------------------------------------------
-    def _late_detail(self, item: InputEvent) -> str:
-        name = Topic(item.topic).name.lower()
+    def _late_detail(self, topic: int, time_ms: int) -> str:
+        name = Topic(topic).name.lower()
         decided = boundary_ms(self.meta.last_window, self.offset_s) if self.meta.last_window != NO_WINDOW else I64_MIN
-        if item.topic != Topic.INVENTORY and item.time_ms < decided:
+        if topic != Topic.INVENTORY and time_ms < decided:
             return (
                 f"event_time is before the decision boundary of window {self.meta.last_window}, already decided "
                 f"while the {name} topic of this partition was idle; re-publish it with a current event_time if it "
                 "must count, or raise RESTOCK_TOPIC_IDLE_S if the producer is routinely this slow"
             )
-        behind = (int(self.meta.watermarks[item.topic]) - item.time_ms) / 1000
+        behind = (int(self.meta.watermarks[topic]) - time_ms) / 1000
         return (
             f"event_time is {behind:.0f} s or more behind the {name} topic's event time in this partition, more "
             f"than the grace period of {self.grace_ms // 1000} s; its bucket may be closed: re-publish it with a "
             "current event_time if it must count, or raise RESTOCK_GRACE_SECONDS"
         )
 
-    def _duplicate_detail(self, item: InputEvent) -> str:
+    def _duplicate_detail(self, batch: EventBatch, row: int) -> str:
         return (
-            f"event_id {item.event.event_id!r} was already accepted for {item.key.decode(errors='replace')} on "
-            f"this topic within the duplicate horizon of {self.horizon_ms // 1000} s; nothing to do if it is a "
+            f"event_id {batch.event_ids[row]!r} was already accepted for {batch.keys[row].decode(errors='replace')} "
+            f"on this topic within the duplicate horizon of {self.horizon_ms // 1000} s; nothing to do if it is a "
             "retry, else give the event a new id"
         )

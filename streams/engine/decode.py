@@ -14,8 +14,8 @@ from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from schemas import DlqReason, decode_click, decode_inventory, decode_order
 from schemas.validation import Rejection, ValidationLimits
+from streams.event_batch import InputEvent
 from streams.partitioning import key_partition, wrong_partition_detail
-from streams.processor import InputEvent
 from streams.state_codec import Topic
 
 DECODERS = {Topic.ORDERS: decode_order, Topic.INVENTORY: decode_inventory, Topic.CLICKS: decode_click}

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from schemas import DlqReason
@@ -42,6 +43,7 @@ from streams.engine.kafka_io import (
     worker_producer,
 )
 from streams.errors import BrokerError, BrokerUnreachableError
+from streams.event_batch import EventBatch
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
 from streams.processor import PartitionProcessor
@@ -186,13 +188,11 @@ class BatchWorker:
             if not processor.finished_before(topic, offset):
                 self._dead_letter(message, refusal.reason, refusal.detail, refusal.event_id)
                 processor.note_finished(topic, offset)
-        items = batch.events
-        result = processor.apply(items)
+        events = EventBatch.of(batch.events)
+        result = processor.apply(events)
         for refused in result.rejected:
-            self._dead_letter(refused.item.ref, refused.reason, refused.detail, refused.item.event.event_id)
-        counts = [0] * N_TOPICS
-        for item in items:
-            counts[item.topic] += 1
+            self._dead_letter(events.refs[refused.row], refused.reason, refused.detail, events.event_ids[refused.row])
+        counts = np.bincount(events.topic, minlength=N_TOPICS).tolist()
         for index, name in enumerate(self.settings.input_topics):
             if rejected[index]:
                 self.metrics.events.labels(name, "rejected").inc(rejected[index])
@@ -202,7 +202,7 @@ class BatchWorker:
             if again:
                 self.metrics.events.labels(name, "redelivered").inc(again)
         self.metrics.accepted.inc(result.accepted)
-        return len(items) + sum(rejected)
+        return len(events) + sum(rejected)
 
     def _decide_due(self, assigned: Assigned) -> bool:
         """Run the next window's decision if it is due; record its cut first when the idle rule released it."""

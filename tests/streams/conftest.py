@@ -11,7 +11,7 @@ import pytest
 
 from schemas import decode_click, decode_inventory, decode_order
 from schemas.validation import ValidationLimits
-from streams.processor import InputEvent
+from streams.event_batch import InputEvent
 from streams.state_codec import Topic
 
 DAY_MS = 86_400_000

@@ -10,7 +10,8 @@ import pytest
 from forecasting.calendar import CalendarError
 from schemas import DlqReason, decode_command
 from streams.decision import DecisionEngine, demand_history
-from streams.processor import InputEvent, PartitionProcessor, boundary_ms
+from streams.event_batch import EventBatch, InputEvent
+from streams.processor import PartitionProcessor, boundary_ms
 from streams.settings import Settings
 from streams.state_codec import I64_MIN, Topic
 from streams.store import MemoryPartitionStore
@@ -37,7 +38,7 @@ class Run:
         return None if I64_MIN in marks else min(marks)
 
     def batch(self, items: list[InputEvent], gate: int | None = None):
-        result = self.processor.apply(items)
+        result = self.processor.apply(EventBatch.of(items))
         self.advance(self.gate() if gate is None else gate)
         return result
 
@@ -129,13 +130,14 @@ def test_late_and_duplicate_are_judged_per_topic_and_redelivery_is_skipped(make_
     late = make_input(Topic.ORDERS, order_payload("z", T0 + 1 * 3_600_000))
     # 9 h behind the orders' event time, but the first inventory event: not late on its own topic
     stock = make_input(Topic.INVENTORY, inventory_payload("x", T0 + 1 * 3_600_000, kind="snapshot", on_hand=5))
-    result = processor.apply([first, again, later, late, stock])
-    assert [(r.item.event.event_id, r.reason) for r in result.rejected] == [
+    batch = [first, again, later, late, stock]
+    result = processor.apply(EventBatch.of(batch))
+    assert [(batch[r.row].event.event_id, r.reason) for r in result.rejected] == [
         ("x", DlqReason.DUPLICATE),
         ("z", DlqReason.LATE),
     ]
     assert result.accepted == 3
-    redelivered = processor.apply([first, stock])
+    redelivered = processor.apply(EventBatch.of([first, stock]))
     assert redelivered.applied_before == [1, 1, 0] and redelivered.accepted == 0 and not redelivered.rejected
 
 
@@ -146,8 +148,9 @@ def test_duplicate_horizon_is_event_time_distance(make_input) -> None:
     b = make_input(Topic.CLICKS, click_payload("k", T0 + 601_000))  # beyond the horizon: a new event
     c = make_input(Topic.CLICKS, click_payload("k", T0 + 700_000))  # within 10 min of b
     d = make_input(Topic.ORDERS, order_payload("k", T0 + 1000))  # same id on another topic: not a repeat
-    result = processor.apply([a, b, c, d])
-    assert [r.item.offset for r in result.rejected] == [c.offset] and result.accepted == 3
+    batch = [a, b, c, d]
+    result = processor.apply(EventBatch.of(batch))
+    assert [batch[r.row].offset for r in result.rejected] == [c.offset] and result.accepted == 3
 
 
 def test_decision_reads_closed_days_and_marks_days_before_the_first_event_unobserved(make_input) -> None:
@@ -232,7 +235,7 @@ def test_dead_letters_at_decode_are_remembered_so_a_redelivery_is_not_dead_lette
     store = MemoryPartitionStore()
     processor = PartitionProcessor(store, Settings())
     processor.note_finished(Topic.CLICKS, 41)  # a malformed click at offset 41 went to the DLQ
-    processor.apply([make_input(Topic.ORDERS, order_payload("a", T0), offset=7)])
+    processor.apply(EventBatch.of([make_input(Topic.ORDERS, order_payload("a", T0), offset=7)]))
     processor.flush()
     restarted = PartitionProcessor(store, Settings())
     assert restarted.finished_before(Topic.CLICKS, 41) and not restarted.finished_before(Topic.CLICKS, 42)

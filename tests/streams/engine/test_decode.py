@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from schemas import DlqReason
 from streams.engine.decode import decode_messages
+from streams.event_batch import EventBatch
 from streams.partitioning import key_partition
 from streams.processor import PartitionProcessor
 from streams.settings import Settings
@@ -84,7 +85,7 @@ def test_hostile_batches_never_raise_and_valid_events_apply_once(data: st.DataOb
     for _delivery in range(2):  # at-least-once: the same batch again must change nothing
         batch = decode_messages(messages, TOPIC_OF, PARTITION, PARTITIONS, LIMITS, T0)
         assert len(batch.events) + len(batch.refused) == n
-        result = processor.apply(batch.events)
+        result = processor.apply(EventBatch.of(batch.events))
         accepted.append(result.accepted)
         for _topic, message, refusal in batch.refused:
             assert refusal.reason in DlqReason and refusal.detail, message.value()

@@ -4,7 +4,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from streams.processor import InputEvent, PartitionProcessor
+from streams.event_batch import EventBatch, InputEvent
+from streams.processor import PartitionProcessor
 from streams.settings import Settings
 from streams.state import Checkpoint, GroupAssembler, MemoryLocalState, PartitionState, encode_group, new_group_ids
 from streams.state_codec import Topic
@@ -100,7 +101,7 @@ def test_the_processor_runs_on_it_unchanged_and_the_changelog_rebuilds_the_same_
     for start in range(0, len(items), 7):
         batch = items[start : start + 7]
         for each in (reference_processor, processor):
-            each.apply(batch)
+            each.apply(EventBatch.of(batch))
             each.flush()
         changelog += encode_group(next(ids), state.pending())
         state.commit(Checkpoint(len(changelog)))
