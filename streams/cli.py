@@ -355,6 +355,22 @@ def bench_ingest(
     run_bench(events=events, keys=keys, partitions=partitions, workdir=workdir)
 
 
+@bench_app.command("recovery")
+def bench_recovery(
+    events: Annotated[int, typer.Option(min=1, help="Events to publish (at least one per series).")] = 1_000_000,
+    series: Annotated[int, typer.Option(min=1, help="Distinct sku|location series.")] = 100_000,
+    days: Annotated[float, typer.Option(min=1, help="Days of event time the events span.")] = 14.0,
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 4,
+    workdir: Annotated[Path, typer.Option(help="Folder for state and logs.")] = Path("var/bench"),
+) -> None:
+    """Time to restore a worker's state after kill -9 (local RocksDB) and from the changelog alone."""
+    from streams.bench_recovery import run_recovery
+
+    if events < series:
+        raise typer.BadParameter(f"--events ({events}) must be at least --series ({series})")
+    run_recovery(events, series, days, partitions, workdir)
+
+
 @bench_app.command("faults")
 def bench_faults(
     skus: Annotated[int, typer.Option(min=1, help="SKUs of the demo history.")] = 400,
