@@ -33,8 +33,8 @@ from schemas import DlqReason
 from streams.admin import create_topics
 from streams.dead_letters import dead_letter_record
 from streams.decision import DecisionEngine, decide_window, forecaster_for
+from streams.engine.columns import decode_columns
 from streams.engine.cuts import DecisionCut, cuts_by_window
-from streams.engine.decode import decode_messages
 from streams.engine.kafka_io import (
     Deliveries,
     group_consumer,
@@ -43,7 +43,6 @@ from streams.engine.kafka_io import (
     worker_producer,
 )
 from streams.errors import BrokerError, BrokerUnreachableError
-from streams.event_batch import EventBatch
 from streams.metrics import WorkerMetrics
 from streams.pacing import TopicPacing
 from streams.processor import PartitionProcessor
@@ -179,16 +178,15 @@ class BatchWorker:
 
     def _apply(self, assigned: Assigned, messages: Iterator[Message]) -> int:
         processor = assigned.processor
-        batch = decode_messages(messages, self.topic_of, assigned.partition, self.settings.partitions, self.limits,
+        events = decode_columns(messages, self.topic_of, assigned.partition, self.settings.partitions, self.limits,
                                 int(time.time() * 1000))  # fmt: skip
         rejected = [0] * N_TOPICS
-        for topic, message, refusal in batch.refused:
+        for topic, message, refusal in events.refused:
             rejected[topic] += 1
             offset = int(message.offset() or 0)
             if not processor.finished_before(topic, offset):
                 self._dead_letter(message, refusal.reason, refusal.detail, refusal.event_id)
                 processor.note_finished(topic, offset)
-        events = EventBatch.of(batch.events)
         result = processor.apply(events)
         for refused in result.rejected:
             self._dead_letter(events.refs[refused.row], refused.reason, refused.detail, events.event_ids[refused.row])

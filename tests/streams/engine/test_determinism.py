@@ -36,7 +36,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory):
     history = demo_history(5, start_day=date(2026, 1, 5))
     assert len(history.messages) >= 200_000
     with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as broker:
-        deployment = new_deployment(broker.bootstrap_servers, tmp_path_factory.mktemp("determinism"), "batch")
+        deployment = new_deployment(broker.bootstrap_servers, tmp_path_factory.mktemp("determinism"))
         sent = deployment.publish(history.messages)
         yield deployment, sent
 
@@ -162,7 +162,7 @@ def test_broker_frozen_for_30_s_while_producers_keep_sending(tmp_path_factory: p
     messages = demo_history(8, start_day=date(2026, 1, 5), n_skus=60, days=120).messages
     half = len(messages) // 2
     with EmbeddedBroker(tmp_path_factory.mktemp("frozen-broker") / "broker.log") as broker:
-        deployment = new_deployment(broker.bootstrap_servers, tmp_path_factory.mktemp("frozen"), "batch")
+        deployment = new_deployment(broker.bootstrap_servers, tmp_path_factory.mktemp("frozen"))
         deployment.publish(messages[:half])
         worker = deployment.worker("through-freeze", topic_idle_s=IDLE_S, batch_max_events=2_000)
         try:
