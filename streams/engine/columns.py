@@ -10,9 +10,10 @@ accepts it only when the document has the exact shape the pydantic model accepts
 value already in the form the model would keep, the limits, the event-time bounds, the key rule and the
 partition satisfied. Anything it cannot prove valid (a refusal, but also a valid event in an unusual
 spelling: ``schema_version`` ``true`` or ``1.0``, a price beyond 2**53, a key that is not ``sku|location`` of
-short parts...) goes through ``decode_messages`` itself, one message at a time, which gives the exact event or
-the exact refusal. Inventory events are rare and carry many optional fields: they always take that path and
-are kept as validated :class:`~schemas.InventoryEvent` objects.
+short parts...) goes through ``decode_messages`` itself (one call for all of them, in arrival order), which
+gives the exact event or the exact refusal, and its row is put back in its place. Inventory events are rare
+and carry many optional fields: they always take that path and are kept as validated
+:class:`~schemas.InventoryEvent` objects.
 
 What the fast path proves, against ``schemas.events`` and ``schemas.validation``:
 
@@ -23,8 +24,9 @@ What the fast path proves, against ``schemas.events`` and ``schemas.validation``
 - ``schema_version`` the int 1; ``event_id``, ``order_id``, ``session_id`` and a present
   ``original_order_id`` str of 1-128 characters (the latter null or absent on a sale); ``channel`` 1-32;
   ``currency`` three ASCII capitals; ``quantity`` an int in 1..max_quantity; ``unit_price`` a finite float in
-  [0, 1e15] (below 2**64, so orjson's float for an over-long integer literal never reaches it) or an int in
-  [0, 2**53] (exact as a float); ``line_type`` and ``action`` one of the literals;
+  [0, 1e15] or an int in [0, 2**53] (exact as a float): margins, so an integer literal beyond 64 bits, which
+  both parsers turn into a float (alike, as far as tested), never takes the fast path; ``line_type`` and
+  ``action`` one of the literals;
 - ``event_time`` an int of epoch ms (not a bool), or a str that ``datetime.fromisoformat`` parses with an
   offset, converted exactly as ``schemas.events._parse_event_time`` and ``to_epoch_ms`` do; then
   ``earliest_event_ms <= t <= produced + max_future_ms`` and t within datetime's range;
@@ -41,7 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import orjson
@@ -50,7 +52,7 @@ from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 from schemas import ClickEvent, InventoryEvent, OrderEvent, to_epoch_ms
 from schemas.events import EPOCH
 from schemas.validation import Rejection, ValidationLimits
-from streams.engine.decode import decode_messages
+from streams.engine.decode import DecodedBatch, decode_messages
 from streams.event_batch import ACTION_CODE, LINE_CODE, NO_CODE, Event, EventBatch
 from streams.partitioning import key_partition
 from streams.state_codec import Topic
@@ -83,10 +85,11 @@ _EPOCH_ORDINAL: Final = EPOCH.toordinal()
 _fromisoformat = datetime.fromisoformat
 _ONE_US: Final = timedelta(microseconds=1)
 
-# topic, offset, time_ms, key, event_id, quantity, unit_price, line_type, action, message
-_Row = tuple[int, int, int, bytes, str, float, float, int, int, Message]
+# topic, offset, time_ms, key, event_id, quantity, unit_price, line_type, action: atomic values only, so the
+# garbage collector untracks the row at its first pass and a big batch does not trigger full collections
+_Row = tuple[int, int, int, bytes, str, float, float, int, int]
 
-_ORDERS, _INVENTORY, _CLICKS = Topic.ORDERS, Topic.INVENTORY, Topic.CLICKS
+_ORDERS, _INVENTORY, _CLICKS = int(Topic.ORDERS), int(Topic.INVENTORY), int(Topic.CLICKS)  # enum members are tracked
 
 
 @dataclass(slots=True)
@@ -114,9 +117,9 @@ def decode_columns(
     limits: ValidationLimits, clock_ms: int,
 ) -> ColumnBatch:  # fmt: skip
     """``decode_messages`` as a :class:`ColumnBatch`: the same events and refusals, most without pydantic."""
-    rows: list[_Row] = []
-    inventory: dict[int, InventoryEvent] = {}
-    refused: list[tuple[Topic, Message, Rejection]] = []
+    rows: list[_Row | None] = []  # None: a message for decode_messages, filled in (or dropped) after the loop
+    refs: list[Message] = []
+    slow: list[Message] = []
     fallbacks = 0
     key_parts: dict[bytes, tuple[str, ...]] = {}  # () where the fast path cannot accept the key
     currencies: set[str] = set()
@@ -129,8 +132,8 @@ def decode_columns(
 
     for message in messages:
         topic = topic_of[message.topic() or ""]
+        row: _Row | None = None
         if topic != _INVENTORY:
-            row: _Row | None = None
             key = message.key() or b""  # a null or empty key never matches sku|location
             value = message.value()
             parts = key_parts.get(key) if type(key) is bytes else ()
@@ -146,38 +149,61 @@ def decode_columns(
                     latest = (stamp if kind != TIMESTAMP_NOT_AVAILABLE and stamp > 0 else clock_ms) + max_future
                     if topic == _ORDERS:
                         row = _order(doc, parts, earliest, latest, max_quantity, currencies, message, key)
-                    else:
+                    elif topic == _CLICKS:
                         row = _click(doc, parts, earliest, latest, default_location, message, key)
-            if row is not None:
-                rows.append(row)
-                continue
-            fallbacks += 1
-        decoded = decode_messages((message,), topic_of, partition, partitions, limits, clock_ms)
-        if decoded.refused:
-            refused.extend(decoded.refused)
+            fallbacks += row is None
+        if row is None:
+            slow.append(message)
+        rows.append(row)
+        refs.append(message)
+    if not slow:
+        return _batch(cast(list[_Row], rows), refs, {}, [], fallbacks)  # no None left
+    decoded = decode_messages(slow, topic_of, partition, partitions, limits, clock_ms)
+    return _batch(*_merge(rows, refs, decoded), decoded.refused, fallbacks)
+
+
+def _merge(
+    rows: list[_Row | None], refs: list[Message], decoded: DecodedBatch
+) -> tuple[list[_Row], list[Message], dict[int, InventoryEvent]]:
+    """Put the events ``decode_messages`` accepted of the slow messages (rows None) in place, drop the refused."""
+    events = decoded.events
+    inventory: dict[int, InventoryEvent] = {}
+    taken = 0
+    for pos, row in enumerate(rows):
+        if row is not None:
             continue
-        item = decoded.events[0]
-        event = item.event
-        head = (item.topic, item.offset, item.time_ms, item.key, event.event_id)
-        if isinstance(event, OrderEvent):
-            rows.append((*head, event.quantity, event.unit_price, LINE_CODE[event.line_type], NO_CODE, message))
-        elif isinstance(event, ClickEvent):
-            rows.append((*head, _NAN, _NAN, NO_CODE, ACTION_CODE[event.action], message))
-        else:
-            inventory[len(rows)] = event
-            rows.append((*head, _NAN, _NAN, NO_CODE, NO_CODE, message))
-    return _batch(rows, inventory, refused, fallbacks)
+        # each slow message gave one event or one refusal, in order: it is accepted iff the next event is its own
+        if taken < len(events) and events[taken].ref is refs[pos]:
+            item = events[taken]
+            taken += 1
+            event = item.event
+            topic, offset, time_ms, key, event_id = int(item.topic), item.offset, item.time_ms, item.key, event.event_id
+            if topic == _INVENTORY:
+                rows[pos] = (topic, offset, time_ms, key, event_id, _NAN, _NAN, NO_CODE, NO_CODE)
+                inventory[pos] = cast(InventoryEvent, event)
+            elif isinstance(event, OrderEvent):
+                code = LINE_CODE[event.line_type]
+                rows[pos] = (topic, offset, time_ms, key, event_id, event.quantity, event.unit_price, code, NO_CODE)
+            else:
+                code = ACTION_CODE[cast(ClickEvent, event).action]
+                rows[pos] = (topic, offset, time_ms, key, event_id, _NAN, _NAN, NO_CODE, code)
+    if not decoded.refused:
+        return cast(list[_Row], rows), refs, inventory  # every slot filled
+    kept = [pos for pos, row in enumerate(rows) if row is not None]
+    new_pos = {pos: i for i, pos in enumerate(kept) if pos in inventory}
+    inventory = {new_pos[pos]: event for pos, event in inventory.items()}
+    return [cast(_Row, rows[pos]) for pos in kept], [refs[pos] for pos in kept], inventory
 
 
 def _batch(
-    rows: list[_Row], inventory: dict[int, InventoryEvent], refused: list[tuple[Topic, Message, Rejection]],
-    fallbacks: int,
+    rows: list[_Row], refs: list[Message], inventory: dict[int, InventoryEvent],
+    refused: list[tuple[Topic, Message, Rejection]], fallbacks: int,
 ) -> ColumnBatch:  # fmt: skip
     if not rows:
         empty = np.zeros(0, np.int64)
         return ColumnBatch(empty, empty.copy(), empty.copy(), [], [], np.zeros(0), np.zeros(0), np.zeros(0, np.int8),
                            np.zeros(0, np.int8), inventory, [], refused, fallbacks)  # fmt: skip
-    topic, offset, time_ms, keys, event_ids, quantity, unit_price, line_type, action, refs = zip(*rows, strict=True)
+    topic, offset, time_ms, keys, event_ids, quantity, unit_price, line_type, action = zip(*rows, strict=True)
     return ColumnBatch(
         topic=np.array(topic, dtype=np.int64),
         offset=np.array(offset, dtype=np.int64),
@@ -189,7 +215,7 @@ def _batch(
         line_type=np.array(line_type, dtype=np.int8),
         action=np.array(action, dtype=np.int8),
         inventory=inventory,
-        refs=list(refs),
+        refs=refs,
         refused=refused,
         fallbacks=fallbacks,
     )
@@ -280,7 +306,7 @@ def _order(
     ms = when if type(when) is int else _iso_ms(when) if type(when) is str else None
     if ms is None or not earliest <= ms <= latest or ms > _DT_MAX_MS:
         return None
-    return (_ORDERS, int(message.offset() or 0), ms, key, event_id, quantity, price, code, NO_CODE, message)
+    return (_ORDERS, int(message.offset() or 0), ms, key, event_id, quantity, price, code, NO_CODE)
 
 
 def _click(
@@ -314,4 +340,4 @@ def _click(
     ms = when if type(when) is int else _iso_ms(when) if type(when) is str else None
     if ms is None or not earliest <= ms <= latest or ms > _DT_MAX_MS:
         return None
-    return (_CLICKS, int(message.offset() or 0), ms, key, event_id, _NAN, _NAN, NO_CODE, code, message)
+    return (_CLICKS, int(message.offset() or 0), ms, key, event_id, _NAN, _NAN, NO_CODE, code)

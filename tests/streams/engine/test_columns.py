@@ -14,8 +14,10 @@ import pytest
 from confluent_kafka import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, TIMESTAMP_NOT_AVAILABLE, Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
 
-from schemas import ClickEvent, InventoryEvent, OrderEvent
+from schemas import ClickEvent, InventoryEvent, OrderEvent, to_epoch_ms
+from schemas.events import _parse_event_time
 from schemas.validation import ValidationLimits
 from streams.engine import columns
 from streams.engine.columns import ColumnBatch, decode_columns
@@ -320,8 +322,39 @@ def test_hostile_batches_decode_as_decode_messages(data: st.DataObject, n: int, 
         kind = data.draw(st.sampled_from(sorted(TOPIC_OF)))
         messages.append(_message(kind, i, offsets[kind], data, limits, clock))
         offsets[kind] += 1
+        if data.draw(st.integers(0, 9)) == 0:  # the very same message object again (a redelivery)
+            messages.append(data.draw(st.sampled_from(messages)))
     batch = decode_columns(messages, TOPIC_OF, PARTITION, PARTITIONS, limits, clock)
     assert_same(batch, decode_messages(messages, TOPIC_OF, PARTITION, PARTITIONS, limits, clock))
+
+
+_OFFSETS = st.timedeltas(min_value=timedelta(hours=-23, minutes=59), max_value=timedelta(hours=23, minutes=59))
+
+
+@st.composite
+def _iso_texts(draw: st.DrawFn) -> str:
+    moment = draw(st.datetimes(timezones=st.one_of(st.none(), st.just(UTC), _OFFSETS.map(timezone))))
+    spec = draw(st.sampled_from(["auto", "hours", "minutes", "seconds", "milliseconds", "microseconds"]))
+    text = moment.isoformat(sep=draw(st.sampled_from(["T", " ", "t"])), timespec=spec)
+    if draw(st.booleans()):
+        text = text.replace("+00:00", "Z")
+    if draw(st.integers(0, 4)) == 0:  # a random edit
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.text(alphabet="0123456789+-:.TZz ", max_size=2)) + text[at + 1 :]
+    return text
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_iso_texts())
+def test_iso_times_convert_as_the_model_does(text: str) -> None:
+    """columns._iso_ms is to_epoch_ms of what the model makes of the string, or refused by the caller's bounds."""
+    try:
+        expected = to_epoch_ms(_parse_event_time(text))
+    except PydanticCustomError:
+        got = columns._iso_ms(text)
+        assert got is None or not DT_MIN_MS <= got <= DT_MAX_MS
+    else:
+        assert columns._iso_ms(text) == expected
 
 
 def _one(
@@ -379,6 +412,10 @@ def test_every_bound_decodes_as_decode_messages(limits: ValidationLimits, partit
             for when in [*_ISO_TIMES, *{edge + d for edge in edges for d in (-1, 0, 1)}]:
                 for stamp in stamps:
                     messages.append(_keyed(topic, {**base, "event_time": when}, limits, stamp=stamp))
+    for topic, payloads in bases.items():  # keys that are not the UTF-8 of the payload's sku|location
+        payload = {**payloads[0], "sku": "Sé"}
+        for encoding in ("utf-8", "latin-1", "utf-16", "utf-8-sig"):
+            messages.append(_one(topic, _dumps(payload), "Sé|L1".encode(encoding)))
     assert_same(
         decode_columns(messages, TOPIC_OF, partition, partitions, limits, T0),
         decode_messages(messages, TOPIC_OF, partition, partitions, limits, T0),
