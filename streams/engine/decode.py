@@ -1,8 +1,10 @@
 """Fetched messages of one partition to valid events and refusals, before anything touches state.
 
-Pure (no broker): the worker and the decode fuzz test share it. Each message is validated by its topic's
-decoder against the record timestamp (when it was produced), then checked to belong to the partition it
-arrived on under Kafka's murmur2 placement; a refusal keeps the message for its dead letter.
+Pure (no broker), and the definition of what is valid: ``streams.engine.columns`` (the worker's decoder)
+hands it every message its fast path cannot prove valid, and its parity test compares the two on hostile
+input. Each message is validated by its topic's pydantic decoder against the record timestamp (when it was
+produced), then checked to belong to the partition it arrived on under Kafka's murmur2 placement; a refusal
+keeps the message for its dead letter.
 """
 
 from __future__ import annotations
