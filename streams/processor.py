@@ -99,16 +99,21 @@ def boundary_ms(window: int, decision_offset_s: int) -> int:
     return (window * DAY_SECONDS + decision_offset_s) * 1000
 
 
-def event_digests(
-    topics: npt.NDArray[np.int64], keys: npt.NDArray[np.object_], event_ids: list[str]
-) -> npt.NDArray[np.uint64]:
-    """Stable 64-bit ids of (topic, key, event id) for duplicate detection (``hash`` is salted per process).
+def key_hashes(keys: npt.NDArray[np.object_]) -> npt.NDArray[np.uint64]:
+    """Stable 64-bit hashes of keys: pandas' ``hash_array`` is SipHash with a fixed key, so they are the same
+    in every process (``hash`` is salted per process)."""
+    hashes: npt.NDArray[np.uint64] = pd.util.hash_array(keys, categorize=False)
+    return hashes
 
-    pandas' ``hash_array`` is SipHash with a fixed key, so the ids are the same in every process; a digest is
-    stored in state, so this function must not change for the life of the state.
+
+def event_digests(
+    topics: npt.NDArray[np.int64], key_hash: npt.NDArray[np.uint64], event_ids: list[str]
+) -> npt.NDArray[np.uint64]:
+    """Stable 64-bit ids of (topic, key, event id) for duplicate detection, from each event's
+    :func:`key_hashes` value. A digest is stored in state, so this must not change for the life of the state.
     """
     with np.errstate(over="ignore"):
-        key_part = pd.util.hash_array(keys, categorize=False) * _DIGEST_MIX + topics.astype(np.uint64)
+        key_part = key_hash * _DIGEST_MIX + topics.astype(np.uint64)
         id_part = pd.util.hash_array(np.asarray(event_ids, dtype=object), categorize=False)
     digests: npt.NDArray[np.uint64] = key_part ^ id_part
     return digests
@@ -181,7 +186,9 @@ class PartitionProcessor:
         late = self._advance_watermarks(topics, times) | self._in_decided_day(topics, times)
         candidates = np.flatnonzero(handled & ~late)
         digests = event_digests(
-            topics[candidates], uniques[codes[candidates]], [batch.event_ids[i] for i in candidates.tolist()]
+            topics[candidates],
+            key_hashes(uniques)[codes[candidates]],
+            [batch.event_ids[i] for i in candidates.tolist()],
         )
         duplicate = self._duplicates(
             digests, times[candidates], shard_ix[candidates], rows[candidates], topics[candidates]
